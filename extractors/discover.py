@@ -1,0 +1,212 @@
+"""Discovery: turn feeds, sitemaps and front pages into candidate article URLs.
+
+Pure functions of (bytes, url). Fetching lives in `extractors.http`; the flow joins them.
+Raises DiscoveryFailed(url, kind="parse", reason) when a document cannot be read at all.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+from xml.etree.ElementTree import Element
+
+import courlan
+import feedparser
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+from lxml import html as lxml_html
+
+from extractors.errors import DiscoveryFailed
+
+MAX_XML_BYTES = 50_000_000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An article URL found by discovery, with any date and title the listing gave."""
+
+    url: str
+    origin: str
+    published: datetime | None = None
+    title: str | None = None
+
+
+@dataclass
+class Listing:
+    """What one feed, sitemap or front page pointed to."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """Normalise a URL for identity: lower-case host, no fragment, no tracking parameters."""
+    absolute = urljoin(base, url.strip()) if base else url.strip()
+    try:
+        return courlan.normalize_url(absolute, strict=True)
+    except ValueError:
+        return absolute
+
+
+def parse_feed(body: bytes, url: str) -> Listing:
+    """Parse RSS 0.9x/1.0/2.0, Atom or JSON Feed into candidates."""
+    if body.lstrip()[:1] == b"{":
+        return _parse_json_feed(body, url)
+    _refuse_entities(body, url)
+    parsed = feedparser.parse(body, response_headers={"content-location": url})
+    if parsed.bozo and not parsed.entries:
+        reason = str(getattr(parsed, "bozo_exception", "unreadable feed"))
+        raise DiscoveryFailed(url, "parse", f"not a feed: {reason[:300]}")
+    listing = Listing()
+    for entry in parsed.entries:
+        link = entry.get("link") or entry.get("id")
+        if not link or not str(link).startswith(("http://", "https://", "/")):
+            continue
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        published = datetime(*stamp[:6], tzinfo=UTC) if stamp else None
+        listing.candidates.append(
+            Candidate(canonical_url(str(link), url), "feed", published, entry.get("title"))
+        )
+    return listing
+
+
+def _parse_json_feed(body: bytes, url: str) -> Listing:
+    import json
+
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+        items = data.get("items", [])
+    except (ValueError, AttributeError) as exc:
+        raise DiscoveryFailed(url, "parse", f"not a JSON feed: {exc}") from None
+    listing = Listing()
+    for item in items if isinstance(items, list) else []:
+        link = isinstance(item, dict) and (item.get("url") or item.get("external_url"))
+        if isinstance(link, str):
+            published = parse_date(str(item.get("date_published") or ""))
+            listing.candidates.append(
+                Candidate(canonical_url(link, url), "feed", published, item.get("title"))
+            )
+    return listing
+
+
+def parse_sitemap(body: bytes, url: str) -> Listing:
+    """Parse an XML sitemap, sitemap index, news sitemap, gzipped sitemap or text sitemap."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gzip.decompress(body)[: MAX_XML_BYTES + 1]
+        except (OSError, EOFError) as exc:
+            raise DiscoveryFailed(url, "parse", f"bad gzip: {exc}") from None
+    text_start = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text_start.startswith(b"<"):
+        return _parse_text_sitemap(body, url)
+    _refuse_entities(body, url)
+    try:
+        root = SafeET.fromstring(body)
+    except (SafeET.ParseError, DefusedXmlException) as exc:
+        raise DiscoveryFailed(url, "parse", f"not a sitemap: {exc}") from None
+    listing = Listing()
+    if _local(root) == "sitemapindex":
+        for loc in _children(root, "sitemap"):
+            link = _text(loc, "loc") or (loc.text or "").strip()  # some omit <loc>
+            if link:
+                listing.sitemaps.append(canonical_url(link, url))
+        return listing
+    for node in _children(root, "url"):
+        link = _text(node, "loc") or (node.text or "").strip()
+        if not link:
+            continue
+        published = parse_date(_deep_text(node, "publication_date") or _text(node, "lastmod"))
+        title = _deep_text(node, "title")
+        listing.candidates.append(Candidate(canonical_url(link, url), "sitemap", published, title))
+    return listing
+
+
+def _parse_text_sitemap(body: bytes, url: str) -> Listing:
+    text = body.decode("utf-8-sig", errors="replace")
+    links = [line.strip() for line in text.splitlines() if line.strip().startswith("http")]
+    if not links and text.strip():
+        raise DiscoveryFailed(url, "parse", "neither XML nor a list of URLs")
+    return Listing(candidates=[Candidate(canonical_url(u), "sitemap") for u in links])
+
+
+def parse_homepage(body: bytes, url: str) -> Listing:
+    """Links on a front page that look like articles on the same host, and announced feeds."""
+    try:
+        tree = lxml_html.fromstring(body)
+    except (ValueError, lxml_html.etree.ParserError) as exc:
+        raise DiscoveryFailed(url, "parse", f"unreadable front page: {exc}") from None
+    listing = Listing()
+    for link in tree.iterfind(".//link[@rel='alternate'][@href]"):
+        kind = (link.get("type") or "").lower()
+        if "rss" in kind or "atom" in kind or "feed+json" in kind:
+            listing.feeds.append(canonical_url(link.get("href", ""), url))
+    host = urlsplit(url).netloc
+    seen: set[str] = set()
+    for anchor in tree.iterfind(".//a[@href]"):
+        target = canonical_url(anchor.get("href", ""), url)
+        if urlsplit(target).netloc != host or target in seen or not _looks_like_article(target):
+            continue
+        seen.add(target)
+        title = " ".join(anchor.text_content().split()) or None
+        listing.candidates.append(Candidate(target, "homepage", None, title))
+    return listing
+
+
+def _looks_like_article(url: str) -> bool:
+    """Article paths are long or dated; section and utility pages are short."""
+    path = urlsplit(url).path
+    if re.search(r"\.(jpe?g|png|gif|pdf|xml|rss|css|js)$", path, re.I):
+        return False
+    segments = [s for s in path.split("/") if s]
+    return bool(segments) and (
+        bool(re.search(r"/20\d\d/", path)) or len(segments[-1]) > 24 or segments[-1].count("-") >= 3
+    )
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """Parse ISO 8601 or RFC 822 dates; naive values are taken as UTC."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _refuse_entities(body: bytes, url: str) -> None:
+    """Refuse DTD entity declarations: they enable billion-laughs and external-entity attacks."""
+    if len(body) > MAX_XML_BYTES:
+        raise DiscoveryFailed(url, "too-large", f"document over {MAX_XML_BYTES} bytes")
+    if b"<!ENTITY" in body[:65536]:
+        raise DiscoveryFailed(url, "parse", "document declares XML entities; refused")
+
+
+def _local(el: Element) -> str:
+    return el.tag.rsplit("}", 1)[-1]
+
+
+def _children(el: Element, name: str) -> list[Element]:
+    return [child for child in el if _local(child) == name]
+
+
+def _text(el: Element, name: str) -> str | None:
+    for child in _children(el, name):
+        return (child.text or "").strip() or None
+    return None
+
+
+def _deep_text(el: Element, name: str) -> str | None:
+    for child in el.iter():
+        if _local(child) == name:
+            return (child.text or "").strip() or None
+    return None

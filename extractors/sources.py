@@ -1,0 +1,60 @@
+"""Sources to watch, declared as data in `config/sources.yaml`.
+
+A source is a name plus where to discover its articles (feeds, sitemaps, a front page) and how
+politely to fetch from its host. Adding a source never needs code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from extractors.errors import ConfigError
+
+
+class Source(BaseModel):
+    """One publication and the places its new articles are announced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    homepage: str | None = None
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    concurrency: int = Field(2, ge=1, le=32)
+    delay: float = Field(1.0, ge=0)
+    window_days: int = Field(7, ge=1)
+
+
+def load_sources(path: str | Path) -> list[Source]:
+    """Read and validate a sources file.
+
+    Raises ConfigError with the path and the first problem found (missing file, bad YAML,
+    unknown key, duplicate name, a source with nowhere to discover articles).
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read sources file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    entries = (data or {}).get("sources") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected a top-level 'sources:' list")
+    sources: list[Source] = []
+    for index, entry in enumerate(entries):
+        try:
+            source = Source.model_validate(entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ConfigError(f"{path}: source #{index + 1} {where}: {err['msg']}") from None
+        if not (source.feeds or source.sitemaps or source.homepage):
+            raise ConfigError(f"{path}: source {source.name!r} has no feeds, sitemaps or homepage")
+        if any(s.name == source.name for s in sources):
+            raise ConfigError(f"{path}: duplicate source name {source.name!r}")
+        sources.append(source)
+    return sources

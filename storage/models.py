@@ -1,0 +1,166 @@
+"""Tables, as SQLModel classes. Rows are built from validated plain objects elsewhere.
+
+Datetimes are stored as naive UTC and handed back timezone-aware (`UTCDateTime`), so SQLite
+and PostgreSQL behave alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as naive UTC; return them aware in UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _when(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class ArticleRow(SQLModel, table=True):
+    """One stored article, keyed by its canonical URL."""
+
+    __tablename__ = "article"
+    __table_args__ = (Index("ix_article_published", "published"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    source: str = Field(index=True)
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    published: datetime | None = _when()
+    modified: datetime | None = _when()
+    language: str | None = None
+    sitename: str | None = None
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    date_candidates: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    content_hash: str = Field(index=True)
+    story: str | None = Field(default=None, index=True)
+    watchlist_version: str | None = None
+    raw_html: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    first_seen: datetime | None = _when(nullable=False)
+    last_fetched: datetime | None = _when(nullable=False)
+
+
+class MentionRow(SQLModel, table=True):
+    """One mention of a tracked entity in an article's text."""
+
+    __tablename__ = "mention"
+    __table_args__ = (UniqueConstraint("article_id", "entity", "start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True, ondelete="CASCADE")
+    entity: str = Field(index=True)
+    start: int
+    end: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sentence: str = Field(sa_column=Column(Text, nullable=False))
+    salient: bool = False
+
+
+class DiscoveredUrlRow(SQLModel, table=True):
+    """A URL seen in a feed or sitemap, so the next run does not fetch it again."""
+
+    __tablename__ = "discovered_url"
+
+    url: str = Field(sa_column=Column(Text, primary_key=True))
+    source: str = Field(index=True)
+    article_id: int | None = Field(default=None, foreign_key="article.id", ondelete="SET NULL")
+    first_seen: datetime | None = _when(nullable=False)
+
+
+class FeedStateRow(SQLModel, table=True):
+    """What a feed or sitemap looked like last time: validators, hash, failure streak."""
+
+    __tablename__ = "feed_state"
+
+    url: str = Field(sa_column=Column(Text, primary_key=True))
+    source: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    failures: int = 0
+    last_error: str | None = None
+    next_try: datetime | None = _when()
+    checked: datetime | None = _when()
+
+
+class FetchFailureRow(SQLModel, table=True):
+    """Why a URL could not be turned into an article (latest reason, attempt count)."""
+
+    __tablename__ = "fetch_failure"
+
+    url: str = Field(sa_column=Column(Text, primary_key=True))
+    source: str = Field(index=True)
+    kind: str = Field(index=True)
+    detail: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = 1
+    last_at: datetime | None = _when(nullable=False)
+
+
+class DigestRow(SQLModel, table=True):
+    """A rendered weekly digest, stored before anything is sent."""
+
+    __tablename__ = "digest"
+    __table_args__ = (UniqueConstraint("week", "audience"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    week: str = Field(index=True)
+    audience: str = "all"
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    watchlist_version: str
+    created: datetime | None = _when(nullable=False)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One recipient's copy of a digest; `state` is pending, sent or failed."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("digest_id", "recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest_id: int = Field(foreign_key="digest.id", index=True, ondelete="CASCADE")
+    recipient: str
+    state: str = "pending"
+    message_id: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    updated: datetime | None = _when()
+
+
+class RunRow(SQLModel, table=True):
+    """A finished ingest, digest or backfill run and its counts, for `pactwatch status`."""
+
+    __tablename__ = "run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow: str = Field(index=True)
+    started: datetime | None = _when(nullable=False)
+    finished: datetime | None = _when(nullable=False)
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
