@@ -33,6 +33,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_schema(engine: Engine) -> None:
-    """Create missing tables (idempotent)."""
+def ensure_schema(engine: Engine) -> None:
+    """Bring the schema up to date (idempotent); called by every flow and command that writes."""
     SQLModel.metadata.create_all(engine)
