@@ -1,0 +1,106 @@
+"""Tag an article's text with mentions of watchlist entities.
+
+One Aho-Corasick pass over a normalised copy of the text finds every candidate (see
+`tagger_keys`); the counting rules (`tagger_rules`, docs/counting-rules.md) decide which count
+and attribute agreement mentions to the pair they bind. Offsets are into the original text.
+
+`Tagger` compiles the automaton once; it pickles by rebuilding from its watchlist, so it can be
+shipped to a process pool. `tag` never raises on any `str`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from extractors.tagger_keys import compile_watchlist
+from extractors.tagger_rules import resolve, scan
+from extractors.tagger_text import Sentences
+from extractors.watchlist import Watchlist
+
+__all__ = ["LEAD_CHARS", "Mention", "Tagger", "tag_text"]
+
+# The lead is the first paragraph, or the first LEAD_CHARS characters when that is longer,
+# but never more than LEAD_MAX (text without paragraph breaks would otherwise be all lead).
+LEAD_CHARS = 400
+LEAD_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One counted mention: `text[start:end] == text` in the tagged article."""
+
+    entity: str
+    start: int
+    end: int
+    text: str
+    sentence: str
+    salient: bool
+
+
+class Tagger:
+    """A compiled watchlist. Build once per watchlist version and reuse for every article."""
+
+    def __init__(self, watchlist: Watchlist) -> None:
+        self.watchlist = watchlist
+        self._compiled = compile_watchlist(watchlist)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the watchlist only; the automaton is rebuilt on the other side."""
+        return (Tagger, (self.watchlist,))
+
+    def tag(self, text: str, title: str = "") -> list[Mention]:
+        """Mentions in `text`, sorted by start. Salient = in the lead or named in `title`."""
+        if not text:
+            return []
+        found = resolve(self._compiled, scan(self._compiled, text))
+        if not found:
+            return []
+        entities = self._compiled.entities
+        in_title = self.entity_ids(title) if title else frozenset()
+        lead_end = _lead_end(text)
+        sentences = Sentences(text)
+        return [
+            Mention(
+                entity=entities[index].id,
+                start=start,
+                end=end,
+                text=text[start:end],
+                sentence=sentences.text(sentences.index(start)),
+                salient=start < lead_end or entities[index].id in in_title,
+            )
+            for index, start, end in found
+        ]
+
+    def entity_ids(self, text: str) -> frozenset[str]:
+        """Ids of the entities mentioned in `text` (used for the title)."""
+        if not text:
+            return frozenset()
+        found = resolve(self._compiled, scan(self._compiled, text))
+        return frozenset(self._compiled.entities[index].id for index, _, _ in found)
+
+
+def _lead_end(text: str) -> int:
+    """End of the lead: the first non-empty paragraph, at least LEAD_CHARS, at most LEAD_MAX."""
+    stripped = len(text) - len(text.lstrip())
+    paragraph_end = text.find("\n\n", stripped)
+    if paragraph_end < 0:
+        paragraph_end = len(text)
+    return min(max(paragraph_end, LEAD_CHARS), LEAD_MAX)
+
+
+_CACHE: OrderedDict[str, Tagger] = OrderedDict()
+_CACHE_SIZE = 4
+
+
+def tag_text(text: str, watchlist: Watchlist, title: str = "") -> list[Mention]:
+    """Convenience: tag with a Tagger cached per watchlist version (a few kept, LRU)."""
+    tagger = _CACHE.get(watchlist.version)
+    if tagger is None:
+        tagger = Tagger(watchlist)
+        _CACHE[watchlist.version] = tagger
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(watchlist.version)
+    return tagger.tag(text, title)

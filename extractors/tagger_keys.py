@@ -1,0 +1,147 @@
+"""Compile a Watchlist into one Aho-Corasick automaton (the single pass over the text).
+
+Every phrase the tagger cares about is a key of the same automaton, tagged with its role:
+aliases, surnames, acronyms, `not` phrases, context words and country names. One scan of the
+normalised text yields all of them; the rules in `tagger_rules` then decide what counts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import ahocorasick
+
+from extractors.tagger_text import cased_form, key_forms, normalize
+from extractors.watchlist import Entity, Watchlist
+
+# Roles of a key for one entity (or a country).
+FULL = 0  # alias, built full name, nickname, native name: counts on its own
+SURNAME = 1  # surname alone: counts when distinctive or licensed by a full reference
+ACRONYM = 2  # case-sensitive; counts with its expansion or context
+QUALIFIED = 3  # counts when the entity's parties are named in the same sentence
+AMBIGUOUS = 4  # common word ("Quad"): counts only in the tracked sense
+NOT = 5  # looks like a mention but is not: suppresses overlapping hits of the entity
+CONTEXT = 6  # shows the tracked sense of the entity in the sentence
+COUNTRY = 7  # names a country (ref is the ISO code)
+
+# Thai, kana, CJK, Hangul: scripts written without spaces, so their keys are not padded.
+_NO_SPACES_SCRIPT = re.compile(
+    r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+_SHORT_CAPS = re.compile(r"^[A-Z][A-Z.]{0,7}$")
+
+
+class Entry(NamedTuple):
+    """One role of one key: `ref` is an entity index or a country code; `cased` the exact
+    letter-case forms accepted (None = any case)."""
+
+    role: int
+    ref: int | str
+    cased: frozenset[str] | None
+
+
+@dataclass
+class Hit:
+    """One automaton hit that survived the case check. `end` may grow when an acronym in
+    parentheses is folded into its expansion."""
+
+    start: int
+    end: int
+    role: int
+    entity: int
+
+
+@dataclass
+class Scan:
+    """Everything one pass over an article found, before the rules decide what counts."""
+
+    text: str
+    norm: str
+    hits: list[Hit] = field(default_factory=list)
+    countries: list[tuple[int, int, str]] = field(default_factory=list)
+    nots: list[tuple[int, int, int]] = field(default_factory=list)
+    context: list[tuple[int, int]] = field(default_factory=list)  # (offset, entity)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The automaton plus per-entity lookups the rules need."""
+
+    automaton: ahocorasick.Automaton
+    entities: tuple[Entity, ...]
+    index: dict[str, int]
+    titles: tuple[tuple[str, ...], ...]  # per entity: normalised " title " suffixes
+    variants: dict[int, tuple[int, ...]]  # generic entity index -> variant indexes
+    country_of: tuple[str, ...]  # per entity: leader country code or ""
+    country_words: frozenset[str]  # normalised country names/demonyms
+
+
+def compile_watchlist(watchlist: Watchlist) -> Compiled:
+    """Build the automaton once per watchlist (a few ms for the default, ~1 s for 5,000)."""
+    keys: dict[str, list[Entry]] = {}
+    entities = watchlist.entities
+    for i, entity in enumerate(entities):
+        for phrase, role, cased in _phrases(entity):
+            _add(keys, phrase, Entry(role, i, cased))
+    for country in watchlist.countries:
+        for phrase in country.names:
+            _add(keys, phrase, Entry(COUNTRY, country.code, _caps(phrase)))
+    automaton = ahocorasick.Automaton()
+    for key, entries in keys.items():
+        padded = not _NO_SPACES_SCRIPT.search(key)
+        stored = f" {key} " if padded else key
+        # Offsets back to the original text: start = end - delta_start, stop = end - delta_stop.
+        deltas = (len(stored) - 1, 1) if padded else (len(stored), 0)
+        automaton.add_word(stored, (*deltas, tuple(dict.fromkeys(entries))))
+    if len(automaton) == 0:
+        automaton.add_word("\x00\x00", (2, 0, ()))
+    automaton.make_automaton()
+    index = {e.id: i for i, e in enumerate(entities)}
+    variants: dict[int, list[int]] = {}
+    for i, e in enumerate(entities):
+        if e.variant_of:
+            variants.setdefault(index[e.variant_of], []).append(i)
+    return Compiled(
+        automaton=automaton,
+        entities=entities,
+        index=index,
+        titles=tuple(_titles(e) for e in entities),
+        variants={k: tuple(v) for k, v in variants.items()},
+        country_of=tuple(e.country if e.kind in ("leader", "person") else "" for e in entities),
+        country_words=frozenset(
+            k for c in watchlist.countries for n in c.names for k in key_forms(n)
+        ),
+    )
+
+
+def _phrases(entity: Entity) -> list[tuple[str, int, frozenset[str] | None]]:
+    """(phrase, role, cased) for every key of one entity."""
+    out: list[tuple[str, int, frozenset[str] | None]] = []
+    out += [(p, FULL, _caps(p)) for p in entity.full_names]
+    if entity.surname:
+        out.append((entity.surname, SURNAME, None))
+    for acronym in entity.acronyms:
+        out.append((acronym, ACRONYM, frozenset({cased_form(acronym)})))
+        out.append((acronym + "s", ACRONYM, frozenset({cased_form(acronym) + "s"})))
+    out += [(p, QUALIFIED, _caps(p)) for p in entity.qualified]
+    out += [(p, AMBIGUOUS, _caps(p)) for p in entity.ambiguous]
+    out += [(p, NOT, None) for p in entity.not_phrases]
+    out += [(p, CONTEXT, _caps(p)) for p in entity.context]
+    return out
+
+
+def _caps(phrase: str) -> frozenset[str] | None:
+    """Short all-capitals names (UK, U.S., DPRK) are matched case-sensitively, like acronyms,
+    so "us" and "uk" in running text are not countries."""
+    return frozenset({cased_form(phrase)}) if _SHORT_CAPS.match(phrase.strip()) else None
+
+
+def _add(keys: dict[str, list[Entry]], phrase: str, entry: Entry) -> None:
+    for key in key_forms(phrase):
+        keys.setdefault(key, []).append(entry)
+
+
+def _titles(entity: Entity) -> tuple[str, ...]:
+    return tuple(sorted({" " + normalize(t).strip() + " " for t in entity.titles}, key=len))

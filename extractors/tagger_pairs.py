@@ -1,0 +1,86 @@
+"""Rule 5: attribute generic agreement mentions ("a Reciprocal Access Agreement") to a pair.
+
+A pair is "named" in a sentence when each party appears there as a country name, demonym or
+capital from the watchlist's country table - or through its leader ("Kishida and Marcos
+discussed an RAA" names Japan and the Philippines). Mentions whose sentence names no tracked
+pair go to the article's only pair when there is exactly one, else stay generic.
+"""
+
+from __future__ import annotations
+
+from extractors.tagger_keys import Compiled, Hit
+from extractors.tagger_text import Sentences
+
+SentenceCodes = dict[int, dict[str, list[int]]]
+
+
+def attribute(
+    compiled: Compiled, kept: list[Hit], sentences: Sentences, codes: SentenceCodes, text: str
+) -> list[tuple[int, int, int]]:
+    """(entity index, start, end) for every counted hit, generic agreements resolved."""
+    out: list[tuple[int, int, int]] = []
+    pending: list[Hit] = []
+    article_pairs: set[int] = set()
+    variant_of = {v: g for g, vs in compiled.variants.items() for v in vs}
+    for hit in kept:
+        if hit.entity in variant_of:
+            article_pairs.add(hit.entity)
+        variants = compiled.variants.get(hit.entity)
+        if not variants:
+            out.append((hit.entity, hit.start, hit.end))
+            continue
+        named = codes.get(sentences.index(hit.start), {})
+        chosen = _in_sentence(compiled, hit, variants, named, _plural(text, hit))
+        if chosen:
+            article_pairs.update(chosen)
+            out += [(v, hit.start, hit.end) for v in chosen]
+        else:
+            pending.append(hit)
+    for hit in pending:
+        target = _article_pair(compiled, hit.entity, article_pairs, codes)
+        out.append((target, hit.start, hit.end))
+    out.sort(key=lambda m: (m[1], m[0]))
+    return out
+
+
+def _in_sentence(
+    compiled: Compiled,
+    hit: Hit,
+    variants: tuple[int, ...],
+    named: dict[str, list[int]],
+    plural: bool,
+) -> list[int]:
+    """Variants whose parties are all named in the sentence. Several: a plural mention
+    ("RAAs with Australia and Britain") takes them all, a singular one the nearest pair."""
+    candidates = [v for v in variants if set(compiled.entities[v].parties) <= set(named)]
+    if len(candidates) <= 1 or plural:
+        return candidates
+    distance = {v: _distance(compiled.entities[v].parties, named, hit.start) for v in candidates}
+    best = min(distance.values())
+    return [v for v in candidates if distance[v] == best]
+
+
+def _distance(parties: tuple[str, ...], named: dict[str, list[int]], offset: int) -> int:
+    return max(min(abs(pos - offset) for pos in named[code]) for code in parties)
+
+
+def _plural(text: str, hit: Hit) -> bool:
+    """Plural mention ("RAAs", "Reciprocal Access Agreements (RAAs)"): ends in s before any
+    folded "(ACR)"."""
+    words = text[hit.start : hit.end].split("(")[0].rstrip()
+    return words.endswith(("s", "S")) and not words.endswith(("ss", "SS"))
+
+
+def _article_pair(
+    compiled: Compiled, generic: int, article_pairs: set[int], codes: SentenceCodes
+) -> int:
+    """The article's only pair for this generic agreement, else the generic itself."""
+    variants = compiled.variants[generic]
+    mine = [v for v in variants if v in article_pairs]
+    if len(mine) == 1:
+        return mine[0]
+    if mine:
+        return generic
+    named = {code for per_sentence in codes.values() for code in per_sentence}
+    possible = [v for v in variants if set(compiled.entities[v].parties) <= named]
+    return possible[0] if len(possible) == 1 else generic

@@ -1,0 +1,66 @@
+"""Rule 2 helpers: is a surname hit this person, and does it license the bare surname?
+
+A bare surname is the riskiest key: "Marcos" may be Imelda, "Yoon" a footballer, "Albanese" a
+chef. Two cheap looks at the neighbouring words catch most of that: a capitalised word right
+before it that is not a title, function word or country ("Imelda Marcos", "Hunter Biden") or
+right after it ("Yoon Bit-garam") means another person's name. Headlines, where every word is
+capitalised, skip both looks.
+"""
+
+from __future__ import annotations
+
+from extractors.tagger_keys import Compiled, Hit, Scan
+from extractors.tagger_text import is_title_case_line, normalize, word_after, word_before
+
+_MONTHS_DAYS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
+    "saturday sunday"
+)
+# Capitalised words that may stand right before a person's surname without being a given name.
+_BEFORE_OK = frozenset(
+    (
+        "mr mrs ms miss dr sir madam president prime minister premier pm chancellor secretary "
+        "senator sen leader chairman chair king emperor ex former then acting vice general "
+        "the a an and but or as at by for from in into of on to under with without when while "
+        "after before since until if though although because meanwhile so yet also says said "
+        "asked told according both between how why what where who whether like unlike against "
+        "about over via per during among amid despite hosts host meets met thanks unlike "
+        "incumbent outgoing new "
+        + _MONTHS_DAYS
+    ).split()
+)
+# Capitalised words that may follow a surname without being another given name.
+_AFTER_OK = frozenset(
+    ("government administration cabinet govt ministry era doctrine camp team jr sr " + _MONTHS_DAYS)
+    .split()
+)
+_GOVERNMENT = frozenset({"government", "administration", "cabinet", "govt"})
+
+
+def neighbours_ok(compiled: Compiled, found: Scan, hit: Hit) -> bool:
+    """False when a neighbouring capitalised word shows the surname belongs to someone else."""
+    text = found.text
+    before = word_before(text, hit.start)
+    after = word_after(text, hit.end)
+    suspicious_before = bool(before) and before[0].isupper() and not _before_ok(compiled, before)
+    suspicious_after = bool(after) and after[0].isupper() and after.lower() not in _AFTER_OK
+    if not (suspicious_before or suspicious_after):
+        return True
+    return is_title_case_line(text, hit.start)
+
+
+def surname_licence(compiled: Compiled, found: Scan, hit: Hit) -> bool:
+    """True for title + surname ("President Yoon") and "the Albanese government": references
+    as explicit as a full name, which license the bare surname elsewhere in the article."""
+    if word_after(found.text, hit.end).lower() in _GOVERNMENT:
+        return True
+    prefix = found.norm[max(0, hit.start - 40) : hit.start + 1]
+    return any(prefix.endswith(title) for title in compiled.titles[hit.entity])
+
+
+def _before_ok(compiled: Compiled, word: str) -> bool:
+    low = normalize(word).strip()
+    if low in _BEFORE_OK or low in compiled.country_words:
+        return True
+    return word.endswith(("'s", "’s")) or word.isupper()
