@@ -123,8 +123,10 @@ class Fetcher:
         client: httpx.AsyncClient,
         settings: Settings,
         policies: Mapping[str, HostPolicy] | None = None,
+        default: HostPolicy = HostPolicy(),
     ) -> None:
         self.client = client
+        self.default = default
         self.settings = settings
         self.policies = dict(policies or {})
         self.hosts: dict[str, _Host] = {}
@@ -178,11 +180,13 @@ class Fetcher:
                 if attempt == retries:
                     kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
                     raise FetchFailed(url, kind, _describe(exc)) from None
-                await asyncio.sleep(_backoff(attempt))
+                await asyncio.sleep(_backoff(self.settings.retry_backoff, attempt))
                 continue
             response_headers, status, _ = result
             if status in RETRY_STATUSES and attempt < retries:
-                await asyncio.sleep(_retry_after(response_headers) or _backoff(attempt))
+                await asyncio.sleep(
+                    _retry_after(response_headers) or _backoff(self.settings.retry_backoff, attempt)
+                )
                 continue
             return result
         raise AssertionError("unreachable")
@@ -216,7 +220,7 @@ class Fetcher:
         key = f"{parts.scheme}://{parts.netloc}"
         host = self.hosts.get(key)
         if host is None:
-            policy = self.policies.get(key) or self.policies.get(parts.netloc) or HostPolicy()
+            policy = self.policies.get(key) or self.policies.get(parts.netloc) or self.default
             host = _Host(asyncio.Semaphore(policy.concurrency), policy.delay)
             self.hosts[key] = host
         return host
@@ -255,8 +259,9 @@ def ensure_html(page: Page) -> None:
     raise FetchFailed(page.url, "not-html", f"content type {kind} is not HTML")
 
 
-def _backoff(attempt: int) -> float:
-    return min(8.0, 0.5 * 2**attempt) * (0.5 + random.random())
+def _backoff(base: float, attempt: int) -> float:
+    """Exponential backoff with full jitter around the nominal delay."""
+    return min(8.0, base * 2**attempt) * (0.5 + random.random())
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -52,6 +52,9 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(5_000_000, description="Largest body read, after decompression.")
     max_redirects: int = Field(5, description="Redirects followed per fetch.")
     retries: int = Field(2, description="Retries on timeouts, connection errors, 429 and 5xx.")
+    retry_backoff: float = Field(
+        0.5, description="First retry delay (s), doubling."
+    )
     batch_size: int = Field(50, description="Articles per fetch/extract/store batch.")
     workers: int = Field(0, description="Extraction processes; 0 means one per core.")
     keep_raw_html: bool = Field(False, description="Store compressed raw HTML with articles.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +37,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def ensure_schema(engine: Engine) -> None:
     """Bring the schema up to date (idempotent); called by every flow and command that writes."""
     SQLModel.metadata.create_all(engine)
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    """The process's engine for `url`, schema ensured; flows pass URLs, not engines."""
+    engine = make_engine(url)
+    ensure_schema(engine)
+    return engine

@@ -216,8 +216,10 @@ def status(session: Session) -> dict[str, Any]:
             select(RunRow).where(RunRow.flow == flow).order_by(RunRow.id.desc()).limit(1)  # type: ignore[union-attr]
         ).first()
         if run is not None:
-            last[flow] = {"finished": run.finished.isoformat() if run.finished else None,
-                          "stats": run.stats}
+            last[flow] = {
+                "finished": run.finished.isoformat() if run.finished else None,
+                "stats": run.stats,
+            }
     failures_by_source: dict[str, dict[str, int]] = {}
     for source, kind, n in by_source:
         failures_by_source.setdefault(source, {})[kind] = n

@@ -1,0 +1,106 @@
+"""Ingest flow: discover new articles, then fetch, extract+tag and store them in batches.
+
+A table of contents, not a program: each task is a short wrapper around a plain function in
+`extractors/` or `storage/`. Only I/O tasks retry. One task per batch, never per article.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
+
+from extractors import batch
+from extractors.sources import Source, load_sources
+from extractors.watchlist import load_watchlist
+from pactwatch.settings import Settings, load_settings
+from storage import repo
+from storage.batches import Stored, store_batch
+from storage.db import engine_for
+from storage.models import utcnow
+
+MAX_ATTEMPTS = 3
+
+
+@task(cache_policy=NO_CACHE)
+def discover(
+    sources: list[Source], settings: Settings, since: datetime | None, until: datetime | None
+) -> batch.Discovery:
+    return batch.discover(sources, settings, datetime.now(UTC), since, until)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def select_new(discovery: batch.Discovery, database_url: str) -> list[batch.Work]:
+    """Drop URLs already stored, already seen, or failed too often."""
+    with Session(engine_for(database_url)) as session:
+        fresh = set(repo.unseen_urls(session, [w.url for w in discovery.work]))
+        attempts = repo.failed_attempts(session, list(fresh))
+    return [w for w in discovery.work if w.url in fresh and attempts.get(w.url, 0) < MAX_ATTEMPTS]
+
+
+@task(cache_policy=NO_CACHE)
+def fetch(work: list[batch.Work], sources: list[Source], settings: Settings):
+    return batch.fetch(work, sources, settings)
+
+
+@task(cache_policy=NO_CACHE)
+def extract(fetched: list[batch.Fetched], settings: Settings):
+    return batch.extract(fetched, settings.watchlist_file, settings.workers, settings.keep_raw_html)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def store(
+    extracted: list[batch.Extracted], failures: list[batch.Failure], database_url: str, version: str
+) -> Stored:
+    with Session(engine_for(database_url)) as session, session.begin():
+        return store_batch(session, extracted, failures, version)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def record(database_url: str, started: datetime, stats: dict[str, Any]) -> None:
+    with Session(engine_for(database_url)) as session, session.begin():
+        repo.record_run(session, "ingest", started, stats)
+
+
+@flow(name="ingest")
+def ingest_flow(
+    sources_file: str | None = None, since: date | None = None, until: date | None = None
+) -> dict[str, Any]:
+    """Fetch what the configured sources published since the last run and store it, tagged.
+
+    `since`/`until` (inclusive days, UTC) narrow discovery to a period, as a backfill does.
+    """
+    started = utcnow()
+    settings = load_settings()
+    sources = load_sources(Path(sources_file) if sources_file else settings.sources_file)
+    version = load_watchlist(settings.watchlist_file).version
+    since_at = datetime.combine(since, time.min, UTC) if since else None
+    until_at = datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None
+    found = discover(sources, settings, since_at, until_at)
+    work = select_new(found, settings.database_url)
+    totals = {
+        "found": len(found.work),
+        "new": len(work),
+        "stored": 0,
+        "duplicates": 0,
+        "mentions": 0,
+        "failed": len(found.failures),
+    }
+    store([], found.failures, settings.database_url, version)
+    logger = get_run_logger()
+    for start in range(0, len(work), settings.batch_size):
+        chunk = work[start : start + settings.batch_size]
+        pages, fetch_failures = fetch(chunk, sources, settings)
+        articles, extract_failures = extract(pages, settings)
+        stored = store(articles, fetch_failures + extract_failures, settings.database_url, version)
+        totals["stored"] += stored.new
+        totals["duplicates"] += stored.duplicates
+        totals["mentions"] += stored.mentions
+        totals["failed"] += stored.failures
+        logger.info("batch %d: %s", start // settings.batch_size + 1, stored)
+    record(settings.database_url, started, totals)
+    return totals

@@ -1,0 +1,205 @@
+"""The `pactwatch` command. Commands that run no flow never import Prefect (it costs ~1.3 s).
+
+Every deliberate error (`PactwatchError`) becomes one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from extractors.errors import ConfigError, PactwatchError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def clean_errors(func: F) -> F:
+    """Turn pactwatch's own errors into a one-line message and a non-zero exit."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PactwatchError as exc:
+            typer.echo(f"pactwatch: error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            typer.echo(f"pactwatch: error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+@app.command()
+@clean_errors
+def demo() -> None:
+    """Serve the bundled sample site, ingest it, render last week's digest, print a summary."""
+    from pactwatch.demo import run_demo
+
+    run_demo()
+
+
+@app.command()
+@clean_errors
+def ingest(
+    sources: Path | None = typer.Option(None, help="Sources YAML (default: config/sources.yaml)."),
+    since: str | None = typer.Option(None, help="Only items published on or after YYYY-MM-DD."),
+) -> None:
+    """Run the ingest flow once."""
+    day = parse_day(since, "--since")
+    if sources is not None and not sources.is_file():
+        raise ConfigError(f"--sources: no such file: {sources}")
+    from flows.ingest import ingest_flow
+
+    result = ingest_flow(sources_file=str(sources) if sources else None, since=day)
+    typer.echo(json.dumps(result))
+
+
+@app.command()
+@clean_errors
+def digest(
+    week: str | None = typer.Option(None, help="ISO week, e.g. 2024-W10 (default: last week)."),
+    send: bool = typer.Option(True, "--send/--no-send", help="Deliver after rendering."),
+) -> None:
+    """Render (and deliver) the digest of one ISO week."""
+    from pactwatch.digest.week import parse_week
+
+    if week is not None:
+        parse_week(week)
+    from flows.digest import digest_flow
+
+    result = digest_flow(week=week, send=send)
+    typer.echo(json.dumps(result, default=str))
+
+
+@app.command()
+@clean_errors
+def backfill(
+    start: str = typer.Option(..., help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(..., help="Last day, YYYY-MM-DD."),
+    sources: Path | None = typer.Option(None, help="Sources YAML (default: config/sources.yaml)."),
+) -> None:
+    """Ingest what the sources list for a past period."""
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    assert first is not None and last is not None
+    if last < first:
+        raise ConfigError(f"--end {last} is before --start {first}")
+    if sources is not None and not sources.is_file():
+        raise ConfigError(f"--sources: no such file: {sources}")
+    from flows.backfill import backfill_flow
+
+    result = backfill_flow(start=first, end=last, sources_file=str(sources) if sources else None)
+    typer.echo(json.dumps(result, default=str))
+
+
+@app.command()
+@clean_errors
+def extract(
+    targets: list[str] = typer.Argument(..., help="Saved .html/.html.gz files or http(s) URLs."),
+    url: str | None = typer.Option(None, help="Original address of a single saved file."),
+) -> None:
+    """Print each extracted article as one JSON line."""
+    from extractors.extract import extract_article
+    from pactwatch.inputs import read_target
+
+    if url is not None and len(targets) != 1:
+        raise ConfigError("--url applies to exactly one saved file")
+    failed = 0
+    for target in targets:
+        try:
+            body, address = read_target(target, url)
+            article = extract_article(body, address)
+        except PactwatchError as exc:
+            typer.echo(f"pactwatch: error: {exc}", err=True)
+            failed += 1
+            continue
+        fields = article.model_dump(
+            mode="json",
+            include={"url", "title", "authors", "published", "language", "sitename", "text"},
+        )
+        typer.echo(json.dumps(fields, ensure_ascii=False))
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@clean_errors
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """What is stored: articles, mentions per entity, failures, last runs."""
+    from sqlmodel import Session
+
+    from pactwatch.settings import load_settings
+    from storage import repo
+    from storage.db import engine_for
+
+    settings = load_settings()
+    with Session(engine_for(settings.database_url)) as session:
+        summary = repo.status(session)
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    typer.echo(f"database: {settings.database_url}")
+    typer.echo(f"articles: {summary['articles']}")
+    typer.echo("mentions per entity:")
+    for entity, n in sorted(summary["mentions"].items(), key=lambda kv: -kv[1]):
+        typer.echo(f"  {entity:40} {n}")
+    typer.echo("fetch failures:")
+    for source, kinds in summary["failures_by_source"].items():
+        typer.echo(f"  {source}: " + ", ".join(f"{k} {n}" for k, n in kinds.items()))
+    for flow, run in summary["last_runs"].items():
+        typer.echo(f"last {flow}: {run['finished']} {json.dumps(run['stats'])}")
+
+
+@app.command()
+@clean_errors
+def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for stdin.")) -> None:
+    """Tag a text or HTML file with the default watchlist and print the mentions as JSON."""
+    from extractors.tagger import Tagger
+    from extractors.watchlist import load_watchlist
+    from pactwatch.inputs import text_of
+    from pactwatch.settings import load_settings
+
+    raw = sys.stdin.buffer.read() if target == "-" else read_file(target)
+    text, title = text_of(raw)
+    tagger = Tagger(load_watchlist(load_settings().watchlist_file))
+    mentions = tagger.tag(text, title=title)
+    counts: dict[str, int] = {}
+    for m in mentions:
+        counts[m.entity] = counts.get(m.entity, 0) + 1
+    out = {
+        "entities": counts,
+        "mentions": [
+            {"entity": m.entity, "start": m.start, "end": m.end, "text": m.text,
+             "sentence": m.sentence}
+            for m in mentions
+        ],
+    }
+    typer.echo(json.dumps(out, ensure_ascii=False))
+
+
+def read_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+
+
+if __name__ == "__main__":
+    app()

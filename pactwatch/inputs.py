@@ -1,0 +1,56 @@
+"""Reading what a user hands the CLI: saved pages (plain or gzipped), URLs, text or HTML."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from extractors.errors import ConfigError, ExtractionFailed, FetchFailed
+
+
+def read_target(target: str, url: str | None) -> tuple[bytes, str]:
+    """Return (page bytes, address) for a saved file or an http(s) URL."""
+    if target.startswith(("http://", "https://")):
+        return _download(target), target
+    path = Path(target)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{target}: {exc.strerror}") from None
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError) as exc:
+            raise ExtractionFailed(target, f"bad gzip file: {exc}") from None
+    return body, url or path.resolve().as_uri()
+
+
+def _download(url: str) -> bytes:
+    import asyncio
+
+    from extractors.http import Fetcher, make_client
+    from pactwatch.settings import load_settings
+
+    settings = load_settings()
+
+    async def get() -> bytes:
+        async with make_client(settings) as client:
+            return (await Fetcher(client, settings).fetch(url, require_html=True)).body
+
+    try:
+        return asyncio.run(get())
+    except FetchFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - report any network error as one line
+        raise FetchFailed(url, "connection", str(exc)) from None
+
+
+def text_of(raw: bytes) -> tuple[str, str]:
+    """(text, title) of raw input: HTML goes through extraction, anything else is text."""
+    head = raw[:1024].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<body" in raw[:4096].lower():
+        from extractors.extract import extract_article
+
+        article = extract_article(raw, "file:///input.html")
+        return article.text, article.title
+    return raw.decode("utf-8", errors="replace"), ""
