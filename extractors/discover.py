@@ -67,7 +67,7 @@ def parse_feed(body: bytes, url: str) -> Listing:
         link = entry.get("link") or entry.get("id")
         if not link or not str(link).startswith(("http://", "https://", "/")):
             continue
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
         published = datetime(*stamp[:6], tzinfo=UTC) if stamp else None
         listing.candidates.append(
             Candidate(canonical_url(str(link), url), "feed", published, entry.get("title"))
