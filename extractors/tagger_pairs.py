@@ -22,6 +22,10 @@ def attribute(
     pending: list[Hit] = []
     article_pairs: set[int] = set()
     variant_of = {v: g for g, vs in compiled.variants.items() for v in vs}
+    rivals: dict[tuple[int, int], list[int]] = {}
+    for hit in kept:
+        if hit.entity in compiled.variants:
+            rivals.setdefault((sentences.index(hit.start), hit.entity), []).append(hit.start)
     for hit in kept:
         if hit.entity in variant_of:
             article_pairs.add(hit.entity)
@@ -29,7 +33,8 @@ def attribute(
         if not variants:
             out.append((hit.entity, hit.start, hit.end))
             continue
-        named = codes.get(sentences.index(hit.start), {})
+        sentence = sentences.index(hit.start)
+        named = _claimed(codes.get(sentence, {}), hit, rivals.get((sentence, hit.entity), []))
         chosen = _in_sentence(compiled, hit, variants, named, _plural(text, hit))
         if chosen:
             article_pairs.update(chosen)
@@ -51,7 +56,8 @@ def _in_sentence(
     plural: bool,
 ) -> list[int]:
     """Variants whose parties are all named in the sentence. Several: a plural mention
-    ("RAAs with Australia and Britain") takes them all, a singular one the nearest pair."""
+    ("RAAs with Australia and Britain") takes them all, a singular one the nearest pair
+    (smallest summed distance to a naming of each party)."""
     candidates = [v for v in variants if set(compiled.entities[v].parties) <= set(named)]
     if len(candidates) <= 1 or plural:
         return candidates
@@ -60,8 +66,29 @@ def _in_sentence(
     return [v for v in candidates if distance[v] == best]
 
 
+def _claimed(
+    named: dict[str, list[int]], hit: Hit, rivals: list[int]
+) -> dict[str, list[int]]:
+    """With two generic mentions in one sentence ("an RAA with Australia, ... a Reciprocal
+    Access Agreement with the Philippines"), each country naming belongs to the mention nearest
+    to it. A naming that belongs to the other mention still names the country (Japan, the shared
+    party) but is pushed far away, so the nearest-pair choice prefers the mention's own."""
+    if len(rivals) < 2:
+        return named
+    out: dict[str, list[int]] = {}
+    for code, offsets in named.items():
+        out[code] = [
+            o if min(rivals, key=lambda r: abs(r - o)) == hit.start else o + _FAR
+            for o in offsets
+        ]
+    return out
+
+
+_FAR = 1_000_000
+
+
 def _distance(parties: tuple[str, ...], named: dict[str, list[int]], offset: int) -> int:
-    return max(min(abs(pos - offset) for pos in named[code]) for code in parties)
+    return sum(min(abs(pos - offset) for pos in named[code]) for code in parties)
 
 
 def _plural(text: str, hit: Hit) -> bool:

@@ -143,7 +143,8 @@ def word_after(text: str, end: int) -> str:
 
 
 def is_title_case_line(text: str, offset: int) -> bool:
-    """True when the line holding `offset` looks like a headline (most long words capitalised).
+    """True when the line holding `offset` looks like a headline: most long words capitalised
+    and no full stop at the end.
 
     Headlines ("Kishida Channels Verdun Spirit") break the capitalised-neighbour heuristics
     that spot other people's names, so those heuristics are skipped there.
@@ -152,7 +153,7 @@ def is_title_case_line(text: str, offset: int) -> bool:
     line_end = text.find("\n", offset)
     line = text[line_start : line_end if line_end >= 0 else len(text)]
     words = [w for w in re.findall(r"[^\W\d_]+", line) if len(w) > 3]
-    if len(words) < 3 or len(line) > 200:
+    if len(words) < 3 or len(line) > 200 or line.rstrip().endswith((".", ",", ";")):
         return False
     capitalised = sum(1 for w in words if w[0].isupper())
     return capitalised >= 0.75 * len(words)
