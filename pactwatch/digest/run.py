@@ -1,0 +1,117 @@
+"""The steps of the weekly digest flow as plain functions (the flow only arranges them).
+
+prepare   render the week's digest for every audience and store it (before any sending)
+write     the full digest as <out_dir>/digest-<week>.html and .txt
+send      deliver each recipient's stored digest once (outbox or SMTP)
+record    remember the run and its counts
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from extractors.watchlist import load_watchlist
+from pactwatch.digest import queries
+from pactwatch.digest.context import build_context, for_entities
+from pactwatch.digest.mail import DeliveryReport, MailOptions, Outgoing, deliver
+from pactwatch.digest.recipients import check_entities, load_recipients
+from pactwatch.digest.render import RenderedDigest, make_environment, render_digest
+from pactwatch.digest.week import last_complete_week, parse_week, zone
+from pactwatch.settings import Settings
+from storage.db import ensure_schema, make_engine
+from storage.models import utcnow
+from storage.repo import record_run
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What `prepare` stored: the full digest, and which stored digest each recipient gets."""
+
+    week: str
+    articles: int  # distinct articles on tracked items
+    articles_scanned: int
+    entities: int  # tracked items with activity
+    full: RenderedDigest
+    outgoing: tuple[Outgoing, ...] = field(default=())
+
+
+def resolve_week(week: str | None, settings: Settings, now: datetime | None = None) -> str:
+    """The week to digest: `week` validated, or the last complete week in settings.timezone.
+
+    Raises ConfigError for a malformed week or an unknown time zone.
+    """
+    tz = zone(settings.timezone)
+    if week:
+        return str(parse_week(week))
+    return str(last_complete_week(now or utcnow(), tz))
+
+
+def prepare(settings: Settings, week: str) -> Prepared:
+    """Render the digest of `week` for every audience and store each rendering.
+
+    Raises ConfigError when the watchlist or recipients file is invalid, or a recipient
+    follows an entity the watchlist does not have.
+    """
+    iso, tz = parse_week(week), zone(settings.timezone)
+    watchlist = load_watchlist(settings.watchlist_file)
+    recipients = load_recipients(settings.recipients_file)
+    check_entities(recipients, (e.id for e in watchlist.entities), settings.recipients_file)
+    env = make_environment()
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        with Session(engine) as s, s.begin():
+            full = build_context(s, iso, watchlist, tz)
+            rendered = {"all": render_digest(full, env)}
+            for r in recipients:
+                if r.audience not in rendered and r.entities is not None:
+                    rendered[r.audience] = render_digest(for_entities(full, r.entities), env)
+            ids = {
+                audience: queries.upsert_digest(
+                    s, week, audience, d.subject, d.html, d.text, watchlist.version
+                )
+                for audience, d in rendered.items()
+            }
+    finally:
+        engine.dispose()
+    return Prepared(
+        week=week,
+        articles=full.articles_matched,
+        articles_scanned=full.articles_scanned,
+        entities=len(full.sections),
+        full=rendered["all"],
+        outgoing=tuple(Outgoing(r, ids[r.audience]) for r in recipients),
+    )
+
+
+def write(out_dir: Path, week: str, digest: RenderedDigest) -> tuple[str, str]:
+    """Write the digest as HTML and text files; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path, text_path = out_dir / f"digest-{week}.html", out_dir / f"digest-{week}.txt"
+    html_path.write_text(digest.html, encoding="utf-8")
+    text_path.write_text(digest.text, encoding="utf-8")
+    return str(html_path), str(text_path)
+
+
+def send(settings: Settings, week: str, outgoing: tuple[Outgoing, ...]) -> DeliveryReport:
+    """Deliver each recipient's stored digest, skipping those already delivered."""
+    options = MailOptions.from_settings(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        return deliver(engine, week, outgoing, options)
+    finally:
+        engine.dispose()
+
+
+def record(settings: Settings, started: datetime, stats: dict[str, object]) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as s, s.begin():
+            record_run(s, "digest", started, dict(stats))
+    finally:
+        engine.dispose()
+
