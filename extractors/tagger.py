@@ -54,13 +54,13 @@ class Tagger:
         """Mentions in `text`, sorted by start. Salient = in the lead or named in `title`."""
         if not text:
             return []
-        found = resolve(self._compiled, scan(self._compiled, text))
+        sentences = Sentences(text)
+        found = resolve(self._compiled, scan(self._compiled, text), sentences)
         if not found:
             return []
         entities = self._compiled.entities
         in_title = self.entity_ids(title) if title else frozenset()
         lead_end = _lead_end(text)
-        sentences = Sentences(text)
         return [
             Mention(
                 entity=entities[index].id,
@@ -77,7 +77,7 @@ class Tagger:
         """Ids of the entities mentioned in `text` (used for the title)."""
         if not text:
             return frozenset()
-        found = resolve(self._compiled, scan(self._compiled, text))
+        found = resolve(self._compiled, scan(self._compiled, text), Sentences(text))
         return frozenset(self._compiled.entities[index].id for index, _, _ in found)
 
 

@@ -8,14 +8,41 @@ pair go to the article's only pair when there is exactly one, else stay generic.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from extractors.tagger_keys import Compiled, Hit
 from extractors.tagger_text import Sentences
 
-SentenceCodes = dict[int, dict[str, list[int]]]
+
+class Places:
+    """Where countries are named: (offset, ISO code) from country names and leaders' mentions,
+    grouped per sentence only for the sentences that ask (most never do)."""
+
+    def __init__(self, sentences: Sentences, named: list[tuple[int, str]]) -> None:
+        self._sentences = sentences
+        self._named = sorted((offset, code) for offset, code in named if code)
+        self._offsets = [offset for offset, _ in self._named]
+        self._cache: dict[int, dict[str, list[int]]] = {}
+
+    def named(self, sentence: int) -> dict[str, list[int]]:
+        """Country code -> offsets of its namings in sentence `sentence`."""
+        found = self._cache.get(sentence)
+        if found is None:
+            start, end = self._sentences.span(sentence)
+            found = {}
+            lo = bisect_left(self._offsets, start)
+            hi = bisect_left(self._offsets, end)
+            for offset, code in self._named[lo:hi]:
+                found.setdefault(code, []).append(offset)
+            self._cache[sentence] = found
+        return found
+
+    def all_codes(self) -> set[str]:
+        return {code for _, code in self._named}
 
 
 def attribute(
-    compiled: Compiled, kept: list[Hit], sentences: Sentences, codes: SentenceCodes, text: str
+    compiled: Compiled, kept: list[Hit], sentences: Sentences, places: Places, text: str
 ) -> list[tuple[int, int, int]]:
     """(entity index, start, end) for every counted hit, generic agreements resolved."""
     out: list[tuple[int, int, int]] = []
@@ -34,7 +61,7 @@ def attribute(
             out.append((hit.entity, hit.start, hit.end))
             continue
         sentence = sentences.index(hit.start)
-        named = _claimed(codes.get(sentence, {}), hit, rivals.get((sentence, hit.entity), []))
+        named = _claimed(places.named(sentence), hit, rivals.get((sentence, hit.entity), []))
         chosen = _in_sentence(compiled, hit, variants, named, _plural(text, hit))
         if chosen:
             article_pairs.update(chosen)
@@ -42,7 +69,7 @@ def attribute(
         else:
             pending.append(hit)
     for hit in pending:
-        target = _article_pair(compiled, hit.entity, article_pairs, codes)
+        target = _article_pair(compiled, hit.entity, article_pairs, places)
         out.append((target, hit.start, hit.end))
     out.sort(key=lambda m: (m[1], m[0]))
     return out
@@ -99,7 +126,7 @@ def _plural(text: str, hit: Hit) -> bool:
 
 
 def _article_pair(
-    compiled: Compiled, generic: int, article_pairs: set[int], codes: SentenceCodes
+    compiled: Compiled, generic: int, article_pairs: set[int], places: Places
 ) -> int:
     """The article's only pair for this generic agreement, else the generic itself."""
     variants = compiled.variants[generic]
@@ -108,6 +135,6 @@ def _article_pair(
         return mine[0]
     if mine:
         return generic
-    named = {code for per_sentence in codes.values() for code in per_sentence}
+    named = places.all_codes()
     possible = [v for v in variants if set(compiled.entities[v].parties) <= named]
     return possible[0] if len(possible) == 1 else generic

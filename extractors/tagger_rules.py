@@ -8,6 +8,8 @@ Everything here is a pure function of (compiled watchlist, text).
 
 from __future__ import annotations
 
+from typing import Any
+
 from extractors.tagger_keys import (
     ACRONYM,
     AMBIGUOUS,
@@ -21,52 +23,71 @@ from extractors.tagger_keys import (
     Hit,
     Scan,
 )
-from extractors.tagger_pairs import attribute
+from extractors.tagger_pairs import Places, attribute
 from extractors.tagger_text import Sentences, cased_form, normalize
 from extractors.tagger_titles import neighbours_ok, surname_licence
+
+Span = tuple[Any, ...]  # (start, end, ...)
 
 
 def scan(compiled: Compiled, text: str) -> Scan:
     """The one pass: every key hit, split by role, case-checked where the key is cased."""
     norm = " " + normalize(text) + " "
     found = Scan(text=text, norm=norm)
+    hits, countries, nots, context = found.hits, found.countries, found.nots, found.context
     for end, (d_start, d_stop, entries) in compiled.automaton.iter(norm):
         start, stop = end - d_start, end - d_stop
-        for entry in entries:
-            if entry.cased is not None and cased_form(text[start:stop]) not in entry.cased:
+        for role, ref, cased in entries:
+            if cased is not None and cased_form(text[start:stop]) not in cased:
                 continue
-            if entry.role == COUNTRY:
-                found.countries.append((start, stop, str(entry.ref)))
-            elif entry.role == NOT:
-                found.nots.append((start, stop, int(entry.ref)))
-            elif entry.role == CONTEXT:
-                found.context.append((start, int(entry.ref)))
+            if role == COUNTRY:
+                countries.append((start, stop, ref))
+            elif role == CONTEXT:
+                context.append((start, ref))
+            elif role == NOT:
+                nots.append((start, stop, ref))
             else:
-                found.hits.append(Hit(start, stop, entry.role, int(entry.ref)))
+                hits.append(Hit(start, stop, role, ref))
     return found
 
 
-def leftmost_longest(spans: list, key=lambda x: (x[0], x[1])) -> list:
-    """Keep non-overlapping items, preferring the earliest start, then the longest."""
-    chosen: list = []
+def leftmost_longest(spans: list[Span]) -> list[Span]:
+    """Keep non-overlapping (start, end, ...) items, preferring the earliest start, then the
+    longest."""
+    chosen: list[Span] = []
     last_end = -1
-    for item in sorted(spans, key=lambda x: (key(x)[0], -key(x)[1])):
-        start, end = key(item)
-        if start >= last_end:
+    for item in sorted(spans, key=lambda x: (x[0], -x[1])):
+        if item[0] >= last_end:
             chosen.append(item)
-            last_end = end
+            last_end = item[1]
     return chosen
 
 
-def resolve(compiled: Compiled, found: Scan) -> list[tuple[int, int, int]]:
+def _longest_hits(hits: list[Hit]) -> list[Hit]:
+    """leftmost_longest for Hit objects."""
+    chosen: list[Hit] = []
+    last_end = -1
+    for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if hit.start >= last_end:
+            chosen.append(hit)
+            last_end = hit.end
+    return chosen
+
+
+def resolve(compiled: Compiled, found: Scan, sentences: Sentences) -> list[tuple[int, int, int]]:
     """Apply every rule; returns (entity index, start, end) per counted mention."""
-    hits = [h for h in found.hits if not _inside_not(h, found.nots)]
-    hits = leftmost_longest(hits, key=lambda h: (h.start, h.end))
-    sentences = Sentences(found.text)
+    if not found.hits:
+        return []
+    hits = found.hits
+    if found.nots:
+        hits = [h for h in hits if not _inside_not(h, found.nots)]
+    hits = _longest_hits(hits)
     people = _people(compiled, found, hits)
-    codes = _sentence_codes(compiled, found, sentences, people)
-    kept = people + _others(compiled, found, hits, sentences, codes)
-    return attribute(compiled, kept, sentences, codes, found.text)
+    named = [(s, code) for s, _, code in leftmost_longest(found.countries)]
+    named += [(h.start, compiled.country_of[h.entity]) for h in people]
+    places = Places(sentences, named)
+    kept = people + _others(compiled, found, hits, sentences, places)
+    return attribute(compiled, kept, sentences, places, found.text)
 
 
 def _inside_not(hit: Hit, nots: list[tuple[int, int, int]]) -> bool:
@@ -77,7 +98,13 @@ def _people(compiled: Compiled, found: Scan, hits: list[Hit]) -> list[Hit]:
     """Rule 2: full references always count; a surname alone needs distinctive or a licence."""
     full = {h.entity for h in hits if h.role == FULL and compiled.entities[h.entity].surname}
     surnames = [h for h in hits if h.role == SURNAME and neighbours_ok(compiled, found, h)]
-    licensed = full | {h.entity for h in surnames if surname_licence(compiled, found, h)}
+    licensed = full | {
+        h.entity
+        for h in surnames
+        if h.entity not in full
+        and not compiled.entities[h.entity].distinctive
+        and surname_licence(compiled, found, h)
+    }
     kept = [h for h in hits if h.role == FULL and compiled.entities[h.entity].surname]
     for hit in surnames:
         if compiled.entities[hit.entity].distinctive or hit.entity in licensed:
@@ -85,48 +112,36 @@ def _people(compiled: Compiled, found: Scan, hits: list[Hit]) -> list[Hit]:
     return kept
 
 
-def _sentence_codes(
-    compiled: Compiled, found: Scan, sentences: Sentences, people: list[Hit]
-) -> dict[int, dict[str, list[int]]]:
-    """Per sentence: country code -> offsets where the country (or its leader) is named."""
-    codes: dict[int, dict[str, list[int]]] = {}
-    named = [(s, code) for s, _, code in leftmost_longest(found.countries)]
-    named += [(h.start, compiled.country_of[h.entity]) for h in people]
-    for start, code in named:
-        if code:
-            codes.setdefault(sentences.index(start), {}).setdefault(code, []).append(start)
-    return codes
-
-
 def _others(
     compiled: Compiled,
     found: Scan,
     hits: list[Hit],
     sentences: Sentences,
-    codes: dict[int, dict[str, list[int]]],
+    places: Places,
 ) -> list[Hit]:
     """Rules 3-4 and qualified aliases: non-person hits that count."""
     others = [h for h in hits if not compiled.entities[h.entity].surname]
     expanded = {h.entity for h in others if h.role == FULL}
-    context = {(sentences.index(s), e) for s, e in found.context}
+    context: dict[int, list[int]] = {}
+    for offset, entity_index in found.context:
+        context.setdefault(entity_index, []).append(offset)
     kept: list[Hit] = []
     for hit in _fold_acronyms(found.text, others):
-        entity = compiled.entities[hit.entity]
-        sentence = sentences.index(hit.start)
-        in_context = (sentence, hit.entity) in context
-        if hit.role == FULL:
+        licensed = hit.role == FULL or hit.entity in expanded
+        if licensed and hit.role != ACRONYM:
             kept.append(hit)
-        elif hit.role == ACRONYM:
-            if _acronym_counts(found.text, others, hit, hit.entity in expanded or in_context):
+            continue
+        sentence = sentences.index(hit.start)
+        in_context = licensed or bool(sentences.within(context.get(hit.entity, []), sentence))
+        parties = set(compiled.entities[hit.entity].parties)
+        if hit.role == ACRONYM:
+            if _acronym_counts(found.text, others, hit, in_context):
                 kept.append(hit)
         elif hit.role == AMBIGUOUS:
-            members = set(codes.get(sentence, {})) & set(entity.parties)
-            if hit.entity in expanded or in_context or len(members) >= 2:
+            if in_context or len(set(places.named(sentence)) & parties) >= 2:
                 kept.append(hit)
-        elif hit.role == QUALIFIED:
-            named = set(codes.get(sentence, {}))
-            if hit.entity in expanded or set(entity.parties) <= named:
-                kept.append(hit)
+        elif hit.role == QUALIFIED and parties <= set(places.named(sentence)):
+            kept.append(hit)
     return kept
 
 
