@@ -1,4 +1,4 @@
-"""Tagging speed: MB/s on one core (thread CPU time), and per-article time against the extraction budget.
+"""Tagging speed: MB/s on one core (thread CPU time) and per-article time against the budget.
 
 Run: .venv/bin/python bench/bench_tagging.py [--repeat N]
 
@@ -97,7 +97,8 @@ def synthetic_text(watchlist: Watchlist, size: int, seed: int = 11) -> str:
     while sum(map(len, out)) < size:
         sentence = rng.choice(filler)
         if rng.random() < 0.3:
-            sentence = f"{rng.choice(names)} said on Monday that {sentence[0].lower()}{sentence[1:]}"
+            lowered = sentence[0].lower() + sentence[1:]
+            sentence = f"{rng.choice(names)} said on Monday that {lowered}"
         out.append(sentence + ("\n\n" if rng.random() < 0.2 else " "))
     return "".join(out)[:size]
 

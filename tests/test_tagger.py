@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from extractors.tagger import Mention, Tagger, tag_text
+from extractors.tagger_text import normalize
 from extractors.watchlist import Watchlist, default_watchlist_path, load_watchlist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,6 +249,27 @@ def test_tag_never_raises(pieces: list[str], title: str) -> None:
 @given(st.text(alphabet=st.characters(), max_size=300))
 def test_tag_never_raises_on_arbitrary_unicode(text: str) -> None:
     _check_invariants(text, _FUZZ_TAGGER.tag(text, title=text[:20]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(), max_size=200))
+def test_normalize_keeps_length_and_offsets(text: str) -> None:
+    """Offsets into the normalised copy are offsets into the article: lengths must match."""
+    norm = normalize(text)
+    assert len(norm) == len(text)
+    assert all(n == " " or n == c or n == c.lower() for n, c in zip(norm, text, strict=True))
+
+
+def test_normalize_folds_dashes_quotes_and_case() -> None:
+    assert normalize("Yoon Suk-yeol’s UK–Japan “RAA”") == "yoon suk yeol s uk japan  raa "
+    assert normalize("岸田文雄首相") == "岸田文雄首相"
+
+
+def test_native_script_offsets(tagger: Tagger) -> None:
+    text = "東京で岸田文雄首相と윤석열 대통령이 회담했다."
+    mentions = tagger.tag(text)
+    assert {m.entity for m in mentions} == {"fumio-kishida", "yoon-suk-yeol"}
+    _check_invariants(text, mentions)
 
 
 _FUZZ_TAGGER = Tagger(load_watchlist(default_watchlist_path()))
