@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import smtplib
 import ssl
 import tempfile
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -158,7 +159,7 @@ def build_message(
 
 def new_message_id(options: MailOptions, week: str) -> str:
     domain = parseaddr(header_text(options.sender))[1].rpartition("@")[2] or "localhost"
-    return make_msgid(idstring=f"pactwatch.{week}", domain=domain)
+    return f"<pactwatch.{week.lower()}.{secrets.token_hex(8)}@{domain}>"  # short: never folded
 
 
 class Transport(Protocol):
