@@ -134,12 +134,26 @@ def report(label: str, tagger: Tagger, texts: list[str], repeat: int) -> None:
     )
 
 
+def calibration_ms() -> float:
+    """CPU time of a fixed pure-Python loop (10k additions): ~0.2 ms on an idle modern core.
+    Printed so numbers from a busy or slow machine can be read in proportion."""
+    best = float("inf")
+    for _ in range(50):
+        start = time.thread_time_ns()
+        total = 0
+        for i in range(10_000):
+            total += i
+        best = min(best, (time.thread_time_ns() - start) / 1e6)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--entities", type=int, default=5000)
     args = parser.parse_args()
 
+    print(f"calibration: 10k-iteration Python loop = {calibration_ms():.3f} ms CPU")
     default = load_watchlist(default_watchlist_path())
     start = time.perf_counter()
     tagger = Tagger(default)

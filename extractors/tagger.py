@@ -39,6 +39,17 @@ class Mention:
     salient: bool
 
 
+def _mention(entity: str, start: int, end: int, text: str, sentence: str, salient: bool) -> Mention:
+    """Build a Mention without the frozen-dataclass __init__ (one object.__setattr__ per field
+    costs ~1.5 µs per mention, a tenth of the per-article budget on a long article). The
+    result is an ordinary, equal-comparing, picklable Mention."""
+    mention = object.__new__(Mention)
+    mention.__dict__.update(
+        entity=entity, start=start, end=end, text=text, sentence=sentence, salient=salient
+    )
+    return mention
+
+
 class Tagger:
     """A compiled watchlist. Build once per watchlist version and reuse for every article."""
 
@@ -62,13 +73,13 @@ class Tagger:
         in_title = self.entity_ids(title) if title else frozenset()
         lead_end = _lead_end(text)
         return [
-            Mention(
-                entity=entities[index].id,
-                start=start,
-                end=end,
-                text=text[start:end],
-                sentence=sentences.text(sentences.index(start)),
-                salient=start < lead_end or entities[index].id in in_title,
+            _mention(
+                entities[index].id,
+                start,
+                end,
+                text[start:end],
+                sentences.text(sentences.index(start)),
+                start < lead_end or entities[index].id in in_title,
             )
             for index, start, end in found
         ]

@@ -34,11 +34,11 @@ _SHORT_CAPS = re.compile(r"^[A-Z][A-Z.]{0,7}$")
 
 
 class Entry(NamedTuple):
-    """One role of one key: `ref` is an entity index or a country code; `cased` the exact
-    letter-case forms accepted (None = any case)."""
+    """One role of one key: `ref` is an entity index, a country code, or (CONTEXT) a tuple of
+    entity indexes; `cased` the exact letter-case forms accepted (None = any case)."""
 
     role: int
-    ref: int | str
+    ref: int | str | tuple[int, ...]
     cased: frozenset[str] | None
 
 
@@ -62,7 +62,7 @@ class Scan:
     hits: list[Hit] = field(default_factory=list)
     countries: list[tuple[int, int, str]] = field(default_factory=list)
     nots: list[tuple[int, int, int]] = field(default_factory=list)
-    context: list[tuple[int, int]] = field(default_factory=list)  # (offset, entity)
+    context: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # (offset, entities)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def compile_watchlist(watchlist: Watchlist) -> Compiled:
         stored = f" {key} " if padded else key
         # Offsets back to the original text: start = end - delta_start, stop = end - delta_stop.
         deltas = (len(stored) - 1, 1) if padded else (len(stored), 0)
-        automaton.add_word(stored, (*deltas, tuple(dict.fromkeys(entries))))
+        automaton.add_word(stored, (*deltas, _group_context(entries)))
     if len(automaton) == 0:
         automaton.add_word("\x00\x00", (2, 0, ()))
     automaton.make_automaton()
@@ -130,6 +130,20 @@ def _phrases(entity: Entity) -> list[tuple[str, int, frozenset[str] | None]]:
     out += [(p, NOT, None) for p in entity.not_phrases]
     out += [(p, CONTEXT, _caps(p)) for p in entity.context]
     return out
+
+
+def _group_context(entries: list[Entry]) -> tuple[Entry, ...]:
+    """One CONTEXT entry per letter-case rule, holding every entity the key is context for
+    ("Japan" is context for three entities): fewer entries to walk per hit in the scan."""
+    grouped: dict[frozenset[str] | None, list[int]] = {}
+    out: list[Entry] = []
+    for entry in dict.fromkeys(entries):
+        if entry.role == CONTEXT:
+            grouped.setdefault(entry.cased, []).append(int(entry.ref))
+        else:
+            out.append(entry)
+    out += [Entry(CONTEXT, tuple(refs), cased) for cased, refs in grouped.items()]
+    return tuple(out)
 
 
 def _caps(phrase: str) -> frozenset[str] | None:

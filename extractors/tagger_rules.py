@@ -123,8 +123,9 @@ def _others(
     others = [h for h in hits if not compiled.entities[h.entity].surname]
     expanded = {h.entity for h in others if h.role == FULL}
     context: dict[int, list[int]] = {}
-    for offset, entity_index in found.context:
-        context.setdefault(entity_index, []).append(offset)
+    for offset, entity_indexes in found.context:
+        for entity_index in entity_indexes:
+            context.setdefault(entity_index, []).append(offset)
     kept: list[Hit] = []
     for hit in _fold_acronyms(found.text, others):
         licensed = hit.role == FULL or hit.entity in expanded

@@ -161,6 +161,7 @@ def test_offsets_text_and_sentence(tagger: Tagger) -> None:
         ("joe-biden", "Biden"),
     ]
     assert mentions[0].start == text.index("Fumio")
+    assert mentions[1] == Mention("joe-biden", 58, 63, "Biden", mentions[0].sentence, True)
     assert mentions[0].sentence == "Prime Minister Fumio Kishida’s aides met Biden's team in Tokyo."
     _check_invariants(text, mentions)
 
