@@ -70,6 +70,7 @@ def digest_flow(week: str | None = None, send: bool = True) -> dict[str, Any]:
         "delivered": report.delivered,
         "skipped": report.skipped,
         "failed": report.failed,
+        "outbox": run.outbox_files(settings, prepared),
     }
     record(settings, started, stats)
     return stats

@@ -566,6 +566,7 @@ def test_flow_writes_files_and_outbox_once(
     outbox = Path(pipeline_env["PACTWATCH_OUTBOX_DIR"])
     files = sorted(p.name for p in outbox.iterdir())
     assert files == ["2024-W10-analyst-at-example-org.eml", "2024-W10-raa-at-example-org.eml"]
+    assert sorted(Path(p).name for p in result["outbox"]) == files
     msg = email.message_from_bytes((outbox / files[1]).read_bytes(), policy=policy.default)
     assert msg["Subject"] == "pactwatch weekly — 2024-W10: 3 articles on 1 tracked item"
     assert "Fumio Kishida" not in msg.get_body(("plain",)).get_content()

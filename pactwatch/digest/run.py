@@ -107,6 +107,16 @@ def send(settings: Settings, week: str, outgoing: tuple[Outgoing, ...]) -> Deliv
         engine.dispose()
 
 
+def outbox_files(settings: Settings, prepared: Prepared) -> list[str]:
+    """The outbox messages of this week's recipients (this run's or earlier), when no SMTP."""
+    if settings.smtp_host:
+        return []
+    paths = (
+        settings.outbox_dir / f"{prepared.week}-{o.recipient.slug}.eml" for o in prepared.outgoing
+    )
+    return [str(p) for p in paths if p.exists()]
+
+
 def record(settings: Settings, started: datetime, stats: dict[str, object]) -> None:
     engine = make_engine(settings.database_url)
     try:
@@ -114,4 +124,3 @@ def record(settings: Settings, started: datetime, stats: dict[str, object]) -> N
             record_run(s, "digest", started, dict(stats))
     finally:
         engine.dispose()
-
