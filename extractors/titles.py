@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 # Preference order, measured: see docs/extraction.md.
 TITLE_ORDER = ("json-ld", "og:title", "twitter:title", "h1", "title")
-SEPARATOR = re.compile(r"\s+[|–—\-:·»/•*]\s+|\s*[|｜ㅣ：]\s*")
+SEPARATOR = re.compile(r"\s+[|–—\-·»/•*]\s+|\s*[|｜ㅣ：]\s*|\s*:\s+")
 ALNUM = re.compile(r"\W+")
 
 
@@ -37,7 +37,10 @@ def _is_site(segment: str, sitename: str | None, host: str) -> bool:
         return False
     if sitename and key == _squash(sitename):
         return True
-    return key in host or (key.removesuffix("online") or key) in host
+    if key in host or (key.removesuffix("online") or key) in host:
+        return True
+    words = re.findall(r"\w+", segment.casefold())
+    return bool(host) and len(words) <= 4 and all(w in host for w in words)
 
 
 def strip_site_name(title: str, sitename: str | None = None, url: str = "") -> str:
