@@ -202,7 +202,10 @@ def trafilatura_method(**settings: object) -> Callable[[Page], Result]:
         if doc is None:
             return Result()
         authors = tuple(a.strip() for a in (doc.author or "").split(";") if a.strip())
-        return Result(doc.title or "", doc.date, authors, doc.text or "")
+        text = doc.text or ""
+        if settings.get("include_comments", True) and doc.comments:
+            text += "\n" + doc.comments  # what extract() returns: text, then comments
+        return Result(doc.title or "", doc.date, authors, text)
 
     return run
 
