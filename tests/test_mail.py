@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from pactwatch.digest import queries, run
-from pactwatch.digest.mail import DeliveryReport, MailOptions
+from pactwatch.digest.mail import DeliveryReport, MailOptions, deliver
 from pactwatch.settings import Settings
 from storage.db import make_engine
 from storage.models import DeliveryRow
@@ -312,3 +312,84 @@ def test_the_flow_sends_nothing_for_a_delivered_week(
     assert third["delivered"] == [] and third["failed"] == {}
     assert len(smtp_server.inbox.messages) == 2
     assert not Path(pipeline_env["PACTWATCH_OUTBOX_DIR"]).exists()
+
+
+def test_server_and_login_can_come_from_an_email_credentials_block(
+    prefect_harness: None, smtp_server: Server, settings: Settings
+) -> None:
+    from prefect_email import EmailServerCredentials
+
+    EmailServerCredentials(
+        username="",
+        password=PASSWORD,
+        smtp_server="127.0.0.1",
+        smtp_type="INSECURE",
+        smtp_port=smtp_server.port,
+    ).save("digest-test-smtp", overwrite=True)
+    options = MailOptions.from_settings(settings).with_block("digest-test-smtp")
+    assert (options.smtp_host, options.smtp_port) == ("127.0.0.1", smtp_server.port)
+    assert options.smtp_security == "none"
+    assert PASSWORD not in repr(options)
+    prepared = run.prepare(settings, WEEK)
+    engine = make_engine(settings.database_url)
+    try:
+        report = deliver(engine, WEEK, prepared.outgoing, options)
+    finally:
+        engine.dispose()
+    assert len(report.delivered) == 3 and len(smtp_server.inbox.messages) == 3
+
+
+def test_a_copy_cannot_be_claimed_twice(settings: Settings) -> None:
+    prepared = run.prepare(settings, WEEK)
+    digest_id = prepared.outgoing[0].digest_id
+    engine = make_engine(settings.database_url)
+    with Session(engine) as s, s.begin():
+        first = queries.claim_delivery(s, digest_id, "a@example.org", "<1@x>")
+    with Session(engine) as s, s.begin():
+        second = queries.claim_delivery(s, digest_id, "a@example.org", "<2@x>")
+        queries.mark_delivery(s, digest_id, "a@example.org", "failed", "refused")
+    with Session(engine) as s, s.begin():
+        retry = queries.claim_delivery(s, digest_id, "a@example.org", "<3@x>")
+    engine.dispose()
+    assert (first, second, retry) == ("<1@x>", None, "<1@x>")
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    import os
+    import secrets
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import PG_URL
+
+    admin = make_url(PG_URL).set(drivername="postgresql")
+    name = f"pactwatch_digest_{secrets.token_hex(4)}"
+    try:
+        conn = psycopg.connect(
+            admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
+        )
+    except psycopg.OperationalError as exc:
+        if os.environ.get("PACTWATCH_REQUIRE_POSTGRES") == "1":
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    with conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_digest_works_the_same_on_postgresql(pg_url: str, settings: Settings) -> None:
+    seed(pg_url)
+    pg = settings.model_copy(update={"database_url": pg_url})
+    prepared = run.prepare(pg, WEEK)
+    assert (prepared.articles, prepared.entities) == (7, 3)
+    assert prepared.full.subject == "pactwatch weekly — 2024-W10: 7 articles on 3 tracked items"
+    first = run.send(pg, WEEK, prepared.outgoing)
+    assert len(first.delivered) == 3
+    again = run.send(pg, WEEK, run.prepare(pg, WEEK).outgoing)
+    assert again.delivered == [] and len(again.skipped) == 3

@@ -93,7 +93,7 @@ class MailOptions:
         return MailOptions(
             sender=self.sender,
             outbox_dir=self.outbox_dir,
-            smtp_host=str(creds.smtp_server),
+            smtp_host=str(getattr(creds.smtp_server, "value", creds.smtp_server)),
             smtp_port=int(creds.smtp_port or self.smtp_port),
             smtp_security={"insecure": "none"}.get(kind, kind),
             smtp_username=creds.username or "",
@@ -303,6 +303,9 @@ def _send_all(
             message_id = queries.claim_delivery(
                 s, out.digest_id, address, new_message_id(options, week)
             )
+        if message_id is None:  # another run holds it
+            report.skipped.append(address)
+            continue
         msg = build_message(
             subject, text, html, out.recipient, options, message_id, now or utcnow()
         )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import ArticleRow, DeliveryRow, DigestRow, MentionRow, utcnow
@@ -163,25 +164,40 @@ def deliveries_of(session: Session, week: str) -> dict[str, DeliveryRow]:
     return found
 
 
-def claim_delivery(session: Session, digest_id: int, recipient: str, message_id: str) -> str:
+def claim_delivery(session: Session, digest_id: int, recipient: str, message_id: str) -> str | None:
     """Mark a recipient's copy as being sent (attempts + 1); return the Message-ID to use.
 
-    The Message-ID of an earlier attempt is reused, so a copy is recognisable across retries.
+    Returns None when the copy is already sent or being sent (by another run): the claim is
+    one conditional UPDATE, so two runs cannot both claim it. The Message-ID of an earlier
+    attempt is reused, so a copy is recognisable across retries.
     """
-    row = session.exec(
-        select(DeliveryRow).where(
+    try:
+        with session.begin_nested():
+            session.add(DeliveryRow(digest_id=digest_id, recipient=recipient, updated=utcnow()))
+    except IntegrityError:
+        pass  # the row exists from an earlier attempt
+    table = DeliveryRow.__table__
+    claimed = session.execute(
+        update(table)
+        .where(
+            table.c.digest_id == digest_id,
+            table.c.recipient == recipient,
+            table.c.state.in_(["pending", "failed"]),
+        )
+        .values(
+            state="sending",
+            attempts=table.c.attempts + 1,
+            message_id=func.coalesce(table.c.message_id, message_id),
+            updated=utcnow(),
+        )
+    )
+    if claimed.rowcount != 1:
+        return None
+    return session.exec(
+        select(DeliveryRow.message_id).where(
             DeliveryRow.digest_id == digest_id, DeliveryRow.recipient == recipient
         )
-    ).first()
-    if row is None:
-        row = DeliveryRow(digest_id=digest_id, recipient=recipient)
-    row.state = "sending"
-    row.message_id = row.message_id or message_id
-    row.attempts += 1
-    row.updated = utcnow()
-    session.add(row)
-    session.flush()
-    return str(row.message_id)
+    ).one()
 
 
 def mark_delivery(
