@@ -2,10 +2,11 @@
 
     week.py        parse "2024-W10", the last complete week, a week's bounds in a zone
     recipients.py  who gets the digest, each with an optional entity filter
-    queries.py     the few reads the digest needs (articles of a week, mention counts)
+    queries.py     reads (a week's articles, mention counts) and digest/delivery rows
     context.py     DigestContext: everything a template shows, built from stored rows
     render.py      the one Jinja environment; HTML (CSS inlined), plain text, Markdown
     mail.py        EmailMessage per recipient; delivery to the outbox or SMTP, exactly once
+    run.py         the flow's steps as plain functions: prepare, write, send, record
 
 Errors: a bad week, recipients file or SMTP setting raises `ConfigError`; a recipient that
 cannot be reached is a failure row (`DeliveryRow.state == "failed"`), never an exception.
