@@ -12,6 +12,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -201,8 +202,14 @@ def extract(
         _init_worker(str(watchlist_file))
         results = [_extract_one(job) for job in jobs]
     else:
-        pool = _pool(str(watchlist_file), workers or os.cpu_count() or 1)
-        results = list(pool.map(_extract_one, jobs, chunksize=4))
+        try:
+            pool = _pool(str(watchlist_file), workers or os.cpu_count() or 1)
+            results = list(pool.map(_extract_one, jobs, chunksize=4))
+        except (BrokenProcessPool, RuntimeError, OSError):
+            # No worker processes here (an unguarded __main__, a sandbox): use this one.
+            _pool.cache_clear()
+            _init_worker(str(watchlist_file))
+            results = [_extract_one(job) for job in jobs]
     extracted: list[Extracted] = []
     failures: list[Failure] = []
     for item, result in zip(fetched, results, strict=True):

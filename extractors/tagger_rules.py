@@ -139,11 +139,38 @@ def _others(
             if _acronym_counts(found.text, others, hit, in_context):
                 kept.append(hit)
         elif hit.role == AMBIGUOUS:
-            if in_context or len(set(places.named(sentence)) & parties) >= 2:
+            if in_context or _near_parties(sentences, places, sentence, parties):
                 kept.append(hit)
         elif hit.role == QUALIFIED and parties <= set(places.named(sentence)):
             kept.append(hit)
-    return kept
+    return _propagate_ambiguous(found.text, others, kept)
+
+
+def _near_parties(sentences: Sentences, places: Places, sentence: int, parties: set[str]) -> bool:
+    """Two or more of the entity's parties named in this sentence or the ones beside it."""
+    named: set[str] = set()
+    for index in (sentence - 1, sentence, sentence + 1):
+        if 0 <= index < len(sentences):
+            named.update(places.named(index))
+    return len(named & parties) >= 2
+
+
+def _propagate_ambiguous(text: str, candidates: list[Hit], kept: list[Hit]) -> list[Hit]:
+    """Rule 4, article-wide: once "Quad" is shown to mean the grouping, its capitalised
+    uses elsewhere in the article mean it too (a reviewer writes "the Quad" throughout)."""
+    established = {h.entity for h in kept if h.role == AMBIGUOUS}
+    if not established:
+        return kept
+    have = {(h.entity, h.start) for h in kept}
+    extra = [
+        h
+        for h in candidates
+        if h.role == AMBIGUOUS
+        and h.entity in established
+        and (h.entity, h.start) not in have
+        and text[h.start : h.start + 1].isupper()
+    ]
+    return sorted(kept + extra, key=lambda h: h.start) if extra else kept
 
 
 def _fold_acronyms(text: str, hits: list[Hit]) -> list[Hit]:

@@ -113,6 +113,9 @@ class Sentences:
         self._starts = sentence_starts(text)
         self._texts: dict[int, str] = {}
 
+    def __len__(self) -> int:
+        return len(self._starts)
+
     def index(self, offset: int) -> int:
         return bisect_right(self._starts, offset) - 1
 
