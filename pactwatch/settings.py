@@ -63,6 +63,9 @@ class Settings(BaseModel):
     smtp_security: str = Field("starttls", description="starttls, ssl or none.")
     smtp_username: str = Field("", description="SMTP user name.")
     smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password (env only).")
+    smtp_credentials_block: str = Field(
+        "", description="prefect-email EmailServerCredentials block; overrides PACTWATCH_SMTP_*."
+    )
     smtp_timeout: float = Field(30.0, description="Seconds for each SMTP operation.")
     mail_from: str = Field("pactwatch <pactwatch@localhost>", description="From: header.")
     unsubscribe_url: str = Field("", description="List-Unsubscribe URL, if any.")

@@ -78,7 +78,7 @@ class MailOptions:
             smtp_timeout=settings.smtp_timeout,
             unsubscribe_url=settings.unsubscribe_url,
         )
-        block = getattr(settings, "smtp_credentials_block", "")
+        block = settings.smtp_credentials_block
         return options.with_block(block) if block else options.checked()
 
     def with_block(self, name: str) -> MailOptions:
