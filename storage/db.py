@@ -1,4 +1,11 @@
-"""Engines: `make_engine(url)` at the edge, never a module-level engine."""
+"""Engines: `make_engine(url)` at the edge, never a module-level engine.
+
+SQLite gets WAL mode (readers never block the writer), a 30 s busy timeout, foreign keys, and
+transactions that mean what they say: the driver's own implicit BEGIN handling is switched off
+and every SQLAlchemy transaction starts with an explicit BEGIN, so savepoints work and a batch
+is one transaction. A connection with the execution option `IMMEDIATE` begins with
+`BEGIN IMMEDIATE` (takes the write lock up front; used for schema upgrades).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import SQLModel, create_engine
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
+
+IMMEDIATE = "pactwatch_sqlite_immediate"
 
 
 def make_engine(url: str) -> Engine:
@@ -20,12 +29,14 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (_sqlite_begin)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -34,9 +45,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Bring the schema up to date (idempotent); called by every flow and command that writes."""
-    SQLModel.metadata.create_all(engine)
+    """Bring the schema up to date with the migrations; one cheap query when it already is.
+
+    Works on an empty database, an older revision, and a pre-migration SQLite file (see
+    `storage.migrate`). Raises whatever the database raises if a migration fails; the failed
+    upgrade is rolled back as a whole.
+    """
+    from storage import migrate
+
+    if not migrate.at_head(engine):
+        migrate.upgrade(engine)
 
 
 @cache

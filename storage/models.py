@@ -1,15 +1,28 @@
 """Tables, as SQLModel classes. Rows are built from validated plain objects elsewhere.
 
 Datetimes are stored as naive UTC and handed back timezone-aware (`UTCDateTime`), so SQLite
-and PostgreSQL behave alike.
+and PostgreSQL behave alike. 64-bit SimHash fingerprints are unsigned in Python and signed in
+the database (`signed64` / `unsigned64`), since neither database has an unsigned 64-bit type.
+
+Changing a table means a migration: `storage/migrations/versions/`, checked against these
+classes by tests/test_migrations.py.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -35,12 +48,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def signed64(value: int) -> int:
+    """An unsigned 64-bit fingerprint as the signed integer a BIGINT column holds."""
+    if not 0 <= value < 1 << 64:
+        raise ValueError(f"not an unsigned 64-bit value: {value}")
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def unsigned64(value: int) -> int:
+    """The unsigned 64-bit fingerprint of a stored (signed) BIGINT."""
+    return value & ((1 << 64) - 1)
+
+
 def _when(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
 class ArticleRow(SQLModel, table=True):
-    """One stored article, keyed by its canonical URL."""
+    """One stored article, keyed by its canonical URL.
+
+    `story` groups copies of one story; `fingerprint` is the text's SimHash (signed, see
+    `signed64`); `raw_html` is zlib-compressed page bytes (`storage.repo.raw_html_of`), kept
+    only when the `keep_raw_html` setting is on.
+    """
 
     __tablename__ = "article"
     __table_args__ = (Index("ix_article_published", "published"),)
@@ -59,6 +89,7 @@ class ArticleRow(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     content_hash: str = Field(index=True)
+    fingerprint: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     story: str | None = Field(default=None, index=True)
     watchlist_version: str | None = None
     raw_html: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
@@ -70,11 +101,14 @@ class MentionRow(SQLModel, table=True):
     """One mention of a tracked entity in an article's text."""
 
     __tablename__ = "mention"
-    __table_args__ = (UniqueConstraint("article_id", "entity", "start"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "entity", "start"),
+        Index("ix_mention_entity_article", "entity", "article_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="article.id", index=True, ondelete="CASCADE")
-    entity: str = Field(index=True)
+    entity: str
     start: int
     end: int
     text: str = Field(sa_column=Column(Text, nullable=False))
@@ -139,7 +173,12 @@ class DigestRow(SQLModel, table=True):
 
 
 class DeliveryRow(SQLModel, table=True):
-    """One recipient's copy of a digest; `state` is pending, sent or failed."""
+    """One recipient's copy of a digest.
+
+    `state` moves pending -> sending -> sent | failed. "sending" is committed before the
+    message leaves; a row left "sending" means the outcome is unknown and it is never resent
+    automatically (see `pactwatch.digest.queries.claim_delivery`).
+    """
 
     __tablename__ = "delivery"
     __table_args__ = (UniqueConstraint("digest_id", "recipient"),)
@@ -164,3 +203,39 @@ class RunRow(SQLModel, table=True):
     started: datetime | None = _when(nullable=False)
     finished: datetime | None = _when(nullable=False)
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class EntityRow(SQLModel, table=True):
+    """A tracked entity as configured in the watchlist (`storage.repo.sync_entities`)."""
+
+    __tablename__ = "entity"
+
+    id: str = Field(sa_column=Column(Text, primary_key=True))
+    kind: str
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    label: str = Field(sa_column=Column(Text, nullable=False))
+    watchlist_version: str
+
+
+class SourceRow(SQLModel, table=True):
+    """A configured source: a hash of its configuration and when an ingest last ran it."""
+
+    __tablename__ = "source"
+
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    config_hash: str
+    last_run: datetime | None = _when()
+
+
+class BackfillChunkRow(SQLModel, table=True):
+    """One (source, day) of a backfill: pending, running, done or failed, with its counts."""
+
+    __tablename__ = "backfill_chunk"
+    __table_args__ = (UniqueConstraint("source", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    day: date
+    state: str = Field(default="pending", index=True)
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    finished: datetime | None = _when()
