@@ -3,27 +3,39 @@
 Writes are idempotent: storing the same article, mention or failure twice changes nothing
 (`INSERT … ON CONFLICT` on SQLite and PostgreSQL alike). The caller owns the transaction:
 one `with Session(engine) as s, s.begin():` per batch.
+
+Safe under concurrency: a batch's first statement is a write (so SQLite takes its write lock
+before reading anything, and waits for it instead of failing), and rows are written in URL
+order (so two PostgreSQL transactions writing overlapping batches wait for each other instead
+of deadlocking). Two runs storing the same article at once leave one row and no error.
 """
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, delete, func
+from sqlalchemy import Table, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from extractors.article import Article
+from extractors.watchlist import Watchlist
 from storage.models import (
     ArticleRow,
     DiscoveredUrlRow,
+    EntityRow,
     FetchFailureRow,
     MentionRow,
     RunRow,
+    SourceRow,
+    signed64,
     utcnow,
 )
+
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class MentionLike(Protocol):
@@ -46,8 +58,18 @@ def _insert(session: Session, table: Any) -> Any:
     raise NotImplementedError(f"unsupported database dialect: {name}")
 
 
-def article_values(article: Article, source: str, raw_html: bytes | None = None) -> dict[str, Any]:
-    """Column values for a validated article."""
+def article_values(
+    article: Article,
+    source: str,
+    raw_html: bytes | None = None,
+    fingerprint: int | None = None,
+) -> dict[str, Any]:
+    """Column values for a validated article.
+
+    `raw_html` (given only when the keep_raw_html setting is on) is stored gzip-compressed;
+    read it back with `raw_html_of`. `fingerprint` is the unsigned 64-bit SimHash of the text
+    (`extractors.similarity.fingerprint`), stored signed.
+    """
     now = utcnow()
     return {
         "url": article.url,
@@ -61,32 +83,51 @@ def article_values(article: Article, source: str, raw_html: bytes | None = None)
         "text": article.text,
         "date_candidates": [c.model_dump(mode="json") for c in article.date_candidates],
         "content_hash": article.content_hash,
-        "raw_html": raw_html,
+        "fingerprint": None if fingerprint is None else signed64(fingerprint),
+        "raw_html": None if raw_html is None else gzip.compress(raw_html, 6, mtime=0),
         "first_seen": now,
         "last_fetched": now,
     }
 
 
+def raw_html_of(row: ArticleRow) -> bytes | None:
+    """The page bytes an article was extracted from, or None when they were not kept.
+
+    Rows written before compression was introduced hold the bytes as they are.
+    """
+    raw = row.raw_html
+    if raw is None or not raw.startswith(GZIP_MAGIC):
+        return raw
+    return gzip.decompress(raw)
+
+
 def insert_articles(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Insert articles whose URL is not stored yet; return {url: id} of those newly inserted."""
+    """Insert articles whose URL is not stored yet; return {url: id} of those newly inserted.
+
+    One `INSERT … ON CONFLICT (url) DO NOTHING … RETURNING`: a URL stored meanwhile by another
+    transaction is skipped, never duplicated, and is not in the result.
+    """
     if not rows:
         return {}
-    urls = [r["url"] for r in rows]
-    before = set(session.exec(select(ArticleRow.url).where(ArticleRow.url.in_(urls))).all())
-    fresh = [r for r in rows if r["url"] not in before]
-    if fresh:
-        stmt = _insert(session, ArticleRow).on_conflict_do_nothing(index_elements=["url"])
-        session.execute(stmt, fresh)
-    inserted = {r["url"] for r in fresh}
-    ids = session.exec(select(ArticleRow.url, ArticleRow.id).where(ArticleRow.url.in_(inserted)))
-    return {url: int(id_) for url, id_ in ids.all()} if inserted else {}
+    ordered = sorted(rows, key=lambda r: r["url"])
+    stmt = (
+        _insert(session, ArticleRow)
+        .on_conflict_do_nothing(index_elements=["url"])
+        .returning(ArticleRow.__table__.c.url, ArticleRow.__table__.c.id)
+    )
+    result = session.execute(stmt, ordered)
+    return {url: int(id_) for url, id_ in result.all()}
 
 
 def replace_mentions(
     session: Session, article_id: int, mentions: Iterable[MentionLike], watchlist_version: str
 ) -> int:
-    """Replace an article's mentions with `mentions` and stamp the watchlist version."""
-    session.execute(delete(MentionRow).where(MentionRow.article_id == article_id))
+    """Replace an article's mentions with `mentions` and stamp the watchlist version.
+
+    Atomic: it runs in a savepoint, so if anything fails midway the article keeps its old
+    mentions and version (and the error propagates). The article row is updated first, which
+    locks it, so two concurrent re-taggings of one article never interleave.
+    """
     rows = [
         {
             "article_id": article_id,
@@ -99,15 +140,18 @@ def replace_mentions(
         }
         for m in mentions
     ]
-    if rows:
-        stmt = _insert(session, MentionRow).on_conflict_do_nothing(
-            index_elements=["article_id", "entity", "start"]
+    with session.begin_nested():
+        session.execute(
+            update(ArticleRow.__table__)
+            .where(ArticleRow.__table__.c.id == article_id)
+            .values(watchlist_version=watchlist_version)
         )
-        session.execute(stmt, rows)
-    article = session.get(ArticleRow, article_id)
-    if article is not None:
-        article.watchlist_version = watchlist_version
-        session.add(article)
+        session.execute(delete(MentionRow).where(MentionRow.article_id == article_id))
+        if rows:
+            stmt = _insert(session, MentionRow).on_conflict_do_nothing(
+                index_elements=["article_id", "entity", "start"]
+            )
+            session.execute(stmt, rows)
     return len(rows)
 
 
@@ -130,7 +174,7 @@ def mark_discovered(session: Session, source: str, links: dict[str, int | None])
     now = utcnow()
     rows = [
         {"url": url, "source": source, "article_id": aid, "first_seen": now}
-        for url, aid in links.items()
+        for url, aid in sorted(links.items())
     ]
     stmt = _insert(session, DiscoveredUrlRow).on_conflict_do_nothing(index_elements=["url"])
     session.execute(stmt, rows)
@@ -189,6 +233,48 @@ def mentions_of(session: Session, article_ids: Sequence[int]) -> list[MentionRow
         .order_by(MentionRow.article_id, MentionRow.start)
     )
     return list(session.exec(stmt).all())
+
+
+def sync_entities(session: Session, watchlist: Watchlist) -> int:
+    """Make the entity table match the watchlist: upsert every entity, delete the others.
+
+    Returns the number of entities configured. Mentions keep entity ids as plain strings, so
+    an entity dropped from the watchlist leaves its old mentions in place.
+    """
+    rows = [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "name": e.name,
+            "label": e.label,
+            "watchlist_version": watchlist.version,
+        }
+        for e in sorted(watchlist.entities, key=lambda e: e.id)
+    ]
+    if rows:
+        stmt = _insert(session, EntityRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={k: stmt.excluded[k] for k in ("kind", "name", "label", "watchlist_version")},
+        )
+        session.execute(stmt, rows)
+    session.execute(delete(EntityRow).where(EntityRow.id.not_in([r["id"] for r in rows])))
+    return len(rows)
+
+
+def mark_source_run(
+    session: Session, name: str, config_hash: str, when: datetime | None = None
+) -> None:
+    """Remember that an ingest ran source `name` with this configuration (hash)."""
+    stmt = _insert(session, SourceRow).values(
+        name=name, config_hash=config_hash, last_run=when or utcnow()
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"config_hash": stmt.excluded.config_hash, "last_run": stmt.excluded.last_run},
+        )
+    )
 
 
 def record_run(session: Session, flow: str, started: datetime, stats: dict[str, Any]) -> None:
