@@ -16,8 +16,10 @@ from typing import Any, TypeVar
 import typer
 
 from extractors.errors import ConfigError, PactwatchError
+from pactwatch.cli_db import db_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+app.add_typer(db_app, name="db")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
