@@ -1,18 +1,232 @@
-"""Backfill flow: ingest what sources list for a past period, started from the Prefect UI."""
+"""Backfill flow: ingest what sources published in a past period; started from the Prefect UI.
+
+The period is cut into (source, day) chunks (`pactwatch.backfill_chunks`). Chunks already done
+are skipped, so a crashed or cancelled backfill resumes where it stopped and a repeated one
+fetches nothing. Discovery reads sitemaps and feeds (filtered by their dates), archive pages of
+sources that declare one, and WARC files (`pactwatch.archive`). Work runs in batches across
+chunks; a progress artifact moves after each batch, and a coverage table (per source per day:
+discovered, new, stored, failed, empty days flagged) is published at the end.
+"""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
 
-from prefect import flow
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
 
-from flows.ingest import ingest_flow
+from extractors import batch
+from extractors.errors import PactwatchError
+from extractors.sources import Source, load_sources
+from extractors.watchlist import load_watchlist
+from flows import reports
+from flows.digest import digest_flow
+from flows.ingest import discover, extract, fetch, record, select_new, store
+from pactwatch import archive, leases, retag
+from pactwatch import backfill_chunks as chunks
+from pactwatch.digest.week import week_of
+from pactwatch.settings import Settings, load_settings
+from storage.db import engine_for
+from storage.models import utcnow
+
+
+def configured_source_names() -> tuple[str, ...]:
+    """Names in the configured sources file, offered as choices in the UI's run form."""
+    try:
+        return tuple(s.name for s in load_sources(load_settings().sources_file))
+    except PactwatchError:
+        return ()
+
+
+_NAMES = configured_source_names()
+SourceName = Literal[_NAMES] if _NAMES else str  # type: ignore[valid-type]
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def done_chunks(database_url: str, names: list[str], start: date, end: date) -> set:
+    with Session(engine_for(database_url)) as session:
+        return chunks.done_chunks(session, names, start, end)
+
+
+@task(cache_policy=NO_CACHE)
+def discover_archives(sources: list[Source], days: list[date], settings: Settings):
+    with leases.hold_for(settings.database_url, _archive_urls(sources, days),
+                         batch.host_policies(sources)):
+        return archive.discover_archives(sources, days, settings)
+
+
+@task(cache_policy=NO_CACHE)
+def index_warcs(files: list[str], sources: list[Source], start: date, end: date, settings):
+    cache_dir = Path(settings.out_dir) / "warc-cache"
+    return archive.index_warcs(files, sources, start, end, settings, cache_dir)
+
+
+@task(cache_policy=NO_CACHE)
+def read_warc(records: list[archive.WarcRecord]):
+    return archive.read_records(records)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def finish_chunks(database_url: str, finished: dict) -> None:
+    with Session(engine_for(database_url)) as session, session.begin():
+        chunks.record_chunks(session, finished)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def coverage(database_url: str, names: list[str], start: date, end: date) -> list[dict]:
+    with Session(engine_for(database_url)) as session:
+        return chunks.chunk_report(session, names, start, end)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_coverage(rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+    create_table_artifact(rows, key="backfill-coverage",
+                          description="Per source per day: discovered, new, stored, failed")
+    create_markdown_artifact(reports.coverage_markdown(rows, extra), key="backfill-summary")
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def stored_ids(database_url: str, start: date, end: date, names: list[str]) -> list[int]:
+    with Session(engine_for(database_url)) as session:
+        return retag.article_ids(session, start, end, names)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def retag_batch(database_url: str, ids: list[int], watchlist_file: Path) -> tuple[int, int]:
+    with Session(engine_for(database_url)) as session, session.begin():
+        return retag.retag(session, ids, watchlist_file)
 
 
 @flow(name="backfill")
 def backfill_flow(
-    start: date, end: date, sources_file: str | None = None
+    start: date,
+    end: date,
+    sources: list[SourceName] = [],  # noqa: B006 - Prefect copies parameters per run
+    retag_only: bool = False,
+    render_digests: bool = False,
+    send_digests: bool = False,
+    warc_files: list[str] = [],  # noqa: B006
+    sources_file: str | None = None,
 ) -> dict[str, Any]:
-    """Discover and store articles published between `start` and `end` (inclusive)."""
-    return ingest_flow(sources_file=sources_file, since=start, until=end)
+    """Discover and store articles published between `start` and `end` (inclusive).
+
+    Args:
+        start: First day of the period (UTC).
+        end: Last day of the period (UTC), inclusive.
+        sources: Which configured sources to backfill; leave empty for all of them.
+        retag_only: Fetch nothing: re-tag the articles already stored for the period with the
+            current watchlist.
+        render_digests: Afterwards, re-render the weekly digest of every week the period covers.
+        send_digests: Also deliver the re-rendered digests (only with render_digests).
+        warc_files: WARC files to read articles from (local paths or http(s) URLs, e.g.
+            CC-NEWS), besides the sources' sitemaps, feeds and archive pages.
+        sources_file: Sources YAML to use instead of the configured one.
+    """
+    started, settings = utcnow(), load_settings()
+    chosen = _choose(load_sources(Path(sources_file or settings.sources_file)), sources)
+    names, days = [s.name for s in chosen], chunks.days_between(start, end)
+    if retag_only:
+        stats = _retag(settings, start, end, names)
+    else:
+        stats = _fetch_period(settings, chosen, start, end, days, list(warc_files))
+    if render_digests:
+        weeks = sorted({str(week_of(day)) for day in days})
+        stats["digests"] = [digest_flow(week=week, send=send_digests)["week"] for week in weeks]
+    record(settings.database_url, started, stats, "backfill")
+    return stats
+
+
+def _fetch_period(
+    settings: Settings, chosen: list[Source], start: date, end: date, days: list[date],
+    warc_files: list[str],
+) -> dict[str, Any]:
+    """Discover, then work the chunks not yet done in batches; publish progress and coverage."""
+    logger = get_run_logger()
+    version = load_watchlist(settings.watchlist_file).version
+    names = [s.name for s in chosen]
+    done = done_chunks(settings.database_url, names, start, end)
+    todo = [(s.name, d) for s in chosen for d in days if (s.name, d) not in done]
+    todo_sources = [s for s in chosen if any(key[0] == s.name for key in todo)]
+    since = datetime.combine(start, time.min, UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, UTC)
+    items, failures = [], []
+    if todo:
+        found = discover(todo_sources, settings, since, until, conditional=False)
+        pages = discover_archives(todo_sources, days, settings)
+        records, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
+        items = [*records, *found.work, *pages.work]  # archived copies first: no fetch
+        failures = [*found.failures, *pages.failures, *warc_failures]
+    discovered, undated = chunks.assign(items, todo)
+    fresh, _ = chunks.assign(select_new(batch.Discovery(work=items), settings.database_url), todo)
+    counts, chunk_of = chunks.start_counts(discovered, fresh), chunks.chunk_map(fresh)
+    broken = {f.source for f in failures}
+    plan = chunks.plan_batches(fresh, settings.batch_size)
+    store([], failures, settings.database_url, version)
+    progress = create_progress_artifact(0.0, key="backfill-progress",
+                                        description=f"{len(todo)} of {len(names) * len(days)} "
+                                                    "source-days to do")
+    for number, job in enumerate(plan, 1):
+        if job.items:
+            pages_, fetch_failures = fetch(job.web(), todo_sources, settings)
+            archived, read_failures = read_warc(job.archived())
+            articles, extract_failures = extract(pages_ + archived, settings)
+            failed = fetch_failures + read_failures + extract_failures
+            stored = store(articles, failed, settings.database_url, version)
+            chunks.tally(counts, "stored", articles, chunk_of)
+            chunks.tally(counts, "failed", failed, chunk_of)
+            logger.info("batch %d/%d: %d items, %s", number, len(plan), len(job.items), stored)
+        finish_chunks(settings.database_url, chunks.finishable(job.completes, counts, broken))
+        update_progress_artifact(progress, 100.0 * number / len(plan))
+    rows = reports.coverage_rows(coverage(settings.database_url, names, start, end),
+                                 [(n, d) for n in names for d in days])
+    extra = {"source-days skipped (done before)": len(done), "undated items skipped": undated,
+             "discovery failures": len(failures)}
+    publish_coverage(rows, extra)
+    return {"start": str(start), "end": str(end), "chunks_done_before": len(done),
+            "chunks_worked": len(todo), "discovered": sum(r["discovered"] for r in rows),
+            "stored": sum(c["stored"] for c in counts.values()),
+            "failed": sum(c["failed"] for c in counts.values()), "undated": undated}
+
+
+def _retag(settings: Settings, start: date, end: date, names: list[str]) -> dict[str, Any]:
+    """Re-tag the stored articles of the period in batches."""
+    ids = stored_ids(settings.database_url, start, end, names)
+    articles = mentions = 0
+    for at in range(0, len(ids), settings.batch_size):
+        done, found = retag_batch(settings.database_url, ids[at : at + settings.batch_size],
+                                  settings.watchlist_file)
+        articles, mentions = articles + done, mentions + found
+    create_markdown_artifact(f"# Re-tag\n\n{articles} articles re-tagged, {mentions} mentions "
+                             f"({start} to {end}).\n", key="backfill-retag")
+    return {"start": str(start), "end": str(end), "retagged": articles, "mentions": mentions}
+
+
+def _choose(configured: list[Source], wanted: list[str]) -> list[Source]:
+    """The wanted sources (all when none are named); raise ConfigError for an unknown name."""
+    if not wanted:
+        return configured
+    known = {s.name for s in configured}
+    unknown = sorted(set(wanted) - known)
+    if unknown:
+        from extractors.errors import ConfigError
+
+        raise ConfigError(f"unknown sources {unknown}; configured: {sorted(known)}")
+    return [s for s in configured if s.name in wanted]
+
+
+def _archive_urls(sources: list[Source], days: list[date]) -> list[str]:
+    return [
+        url
+        for s in sources
+        if (pattern := archive.archive_pattern(s))
+        for _, url in archive.archive_urls(pattern, days)
+    ]

@@ -2,6 +2,9 @@
 
 A table of contents, not a program: each task is a short wrapper around a plain function in
 `extractors/` or `storage/`. Only I/O tasks retry. One task per batch, never per article.
+Requests to a host are made only while holding its lease (`pactwatch.leases`), so concurrent
+runs on any number of workers stay within the host's limits. Each run publishes a per-source
+table and a summary with source health (`flows.reports`).
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from extractors import batch
 from extractors.sources import Source, load_sources
 from extractors.watchlist import load_watchlist
+from flows import reports
+from pactwatch import leases
 from pactwatch.settings import Settings, load_settings
 from storage import repo
 from storage.batches import Stored, store_batch
@@ -28,9 +34,17 @@ MAX_ATTEMPTS = 3
 
 @task(cache_policy=NO_CACHE)
 def discover(
-    sources: list[Source], settings: Settings, since: datetime | None, until: datetime | None
+    sources: list[Source],
+    settings: Settings,
+    since: datetime | None,
+    until: datetime | None,
+    conditional: bool = True,
 ) -> batch.Discovery:
-    return batch.discover(sources, settings, datetime.now(UTC), since, until)
+    """Read the listings; `conditional=False` (a backfill) reads them even if unchanged."""
+    urls = [u for s in sources for u in (s.homepage, *s.feeds, *s.sitemaps) if u]
+    states = None if conditional else {}
+    with leases.hold_for(settings.database_url, urls, batch.host_policies(sources)):
+        return batch.discover(sources, settings, datetime.now(UTC), since, until, states)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -44,7 +58,9 @@ def select_new(discovery: batch.Discovery, database_url: str) -> list[batch.Work
 
 @task(cache_policy=NO_CACHE)
 def fetch(work: list[batch.Work], sources: list[Source], settings: Settings):
-    return batch.fetch(work, sources, settings)
+    urls = [w.url for w in work]
+    with leases.hold_for(settings.database_url, urls, batch.host_policies(sources)):
+        return batch.fetch(work, sources, settings)
 
 
 @task(cache_policy=NO_CACHE)
@@ -61,9 +77,26 @@ def store(
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def record(database_url: str, started: datetime, stats: dict[str, Any]) -> None:
+def record(
+    database_url: str, started: datetime, stats: dict[str, Any], flow_name: str = "ingest"
+) -> None:
     with Session(engine_for(database_url)) as session, session.begin():
-        repo.record_run(session, "ingest", started, stats)
+        repo.record_run(session, flow_name, started, stats)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def previous_summary(database_url: str, flow_name: str) -> dict[str, Any]:
+    """The per-source summary of the last finished run of `flow_name` ({} if none)."""
+    with Session(engine_for(database_url)) as session:
+        last = repo.status(session)["last_runs"].get(flow_name, {})
+    return last.get("stats", {}).get("sources") or {}
+
+
+@task(cache_policy=NO_CACHE)
+def publish(totals: dict[str, Any], summary: dict[str, Any], problems: list[dict[str, str]]):
+    create_table_artifact(reports.ingest_table(summary), key="ingest-sources",
+                          description="Per source: discovered, new, stored, failed by kind")
+    create_markdown_artifact(reports.ingest_markdown(totals, problems), key="ingest-summary")
 
 
 @flow(name="ingest")
@@ -82,6 +115,8 @@ def ingest_flow(
     until_at = datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None
     found = discover(sources, settings, since_at, until_at)
     work = select_new(found, settings.database_url)
+    counts: dict[str, reports.SourceCounts] = {}
+    reports.count(counts, discovered=found.work, new=work, failures=found.failures)
     totals = {
         "found": len(found.work),
         "new": len(work),
@@ -96,11 +131,16 @@ def ingest_flow(
         chunk = work[start : start + settings.batch_size]
         pages, fetch_failures = fetch(chunk, sources, settings)
         articles, extract_failures = extract(pages, settings)
-        stored = store(articles, fetch_failures + extract_failures, settings.database_url, version)
+        failures = fetch_failures + extract_failures
+        stored = store(articles, failures, settings.database_url, version)
+        reports.count(counts, extracted=articles, failures=failures)
         totals["stored"] += stored.new
         totals["duplicates"] += stored.duplicates
         totals["mentions"] += stored.mentions
         totals["failed"] += stored.failures
         logger.info("batch %d: %s", start // settings.batch_size + 1, stored)
-    record(settings.database_url, started, totals)
+    summary = reports.summarize(counts)
+    problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))
+    publish(totals, summary, problems)
+    record(settings.database_url, started, {**totals, "sources": summary, "health": problems})
     return totals
