@@ -2,25 +2,38 @@
 
 Each function takes and returns plain data, so Prefect can pass it between tasks. A failure of
 one URL or feed is a `Failure` in the result, never an exception that sinks the batch.
+How discovery state, politeness and duplicates work: docs/ingestion.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import courlan
+
 from extractors.article import Article, DateCandidate
-from extractors.discover import Candidate, Listing, parse_feed, parse_homepage, parse_sitemap
+from extractors.discover import (
+    Candidate,
+    FeedState,
+    Listing,
+    canonical_url,
+    parse_feed,
+    parse_homepage,
+    parse_sitemap,
+)
 from extractors.errors import ExtractionFailed, FetchFailed
 from extractors.http import Fetcher, HostPolicy, make_client
 from extractors.sources import Source
@@ -28,6 +41,8 @@ from pactwatch.settings import Settings
 
 MAX_SITEMAPS_PER_SOURCE = 50
 INLINE_EXTRACTION_BELOW = 8
+WORKER_DIED = "extraction worker process died on this page"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,13 +79,17 @@ class Extracted:
     article: Article
     mentions: tuple = ()
     raw_html: bytes | None = None
+    final_url: str = ""  # where the page was fetched from, after redirects
 
 
 @dataclass
 class Discovery:
+    """What to fetch, what failed, and every listing's state after this round."""
+
     work: list[Work] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     listed: int = 0
+    states: dict[str, FeedState] = field(default_factory=dict)
 
 
 def host_policies(sources: Iterable[Source]) -> dict[str, HostPolicy]:
@@ -92,13 +111,33 @@ def discover(
     now: datetime,
     since: datetime | None = None,
     until: datetime | None = None,
+    states: Mapping[str, FeedState] | None = None,
 ) -> Discovery:
     """Read every source's feeds, sitemaps (following indexes) and front page.
 
     Items dated before `since` (default: the source's window) or after `until` are skipped;
     undated items are kept, since only the page can tell their date.
+
+    `states` (listing URL -> FeedState) make each read conditional: a 304, or a 200 whose body
+    hashes as before, lists nothing; a listing still backing off is not fetched and is
+    reported as a `feed-backoff` failure. The result's `states` hold every listing read.
+    Without `states` they are loaded from `settings.database_url` and saved back there
+    (what the ingest flow relies on today); pass a dict, even empty, to keep this pure.
     """
-    return asyncio.run(_discover(sources, settings, now, since, until))
+    if states is not None:
+        return asyncio.run(_discover(sources, settings, now, since, until, states))
+    from sqlmodel import Session
+
+    from storage.batches import load_feed_states, save_feed_states
+    from storage.db import engine_for
+
+    engine = engine_for(settings.database_url)
+    with Session(engine) as session:
+        states = load_feed_states(session, [s.name for s in sources])
+    result = asyncio.run(_discover(sources, settings, now, since, until, states))
+    with Session(engine) as session, session.begin():
+        save_feed_states(session, result.states.values())
+    return result
 
 
 async def _discover(
@@ -107,17 +146,21 @@ async def _discover(
     now: datetime,
     since: datetime | None,
     until: datetime | None,
+    states: Mapping[str, FeedState],
 ) -> Discovery:
     result = Discovery()
     async with make_client(settings) as client:
         fetcher = Fetcher(client, settings, host_policies(sources))
-        listings = await asyncio.gather(*(_discover_source(fetcher, s) for s in sources))
-    for source, (found, failures) in zip(sources, listings, strict=True):
-        result.failures.extend(failures)
-        result.listed += len(found)
+        listings = await asyncio.gather(
+            *(_SourceReader(fetcher, s, states, now).run() for s in sources)
+        )
+    for source, reader in zip(sources, listings, strict=True):
+        result.failures.extend(reader.failures)
+        result.states.update(reader.states)
+        result.listed += len(reader.found)
         oldest = since or now - timedelta(days=source.window_days)
         merged: dict[str, list[DateCandidate]] = {}
-        for cand in found:
+        for cand in reader.found:
             if cand.published and (cand.published < oldest or (until and cand.published >= until)):
                 continue
             hints = merged.setdefault(cand.url, [])
@@ -127,44 +170,86 @@ async def _discover(
     return result
 
 
-async def _discover_source(
-    fetcher: Fetcher, source: Source
-) -> tuple[list[Candidate], list[Failure]]:
-    found: list[Candidate] = []
-    failures: list[Failure] = []
+class _SourceReader:
+    """Reads one source's listings, conditionally, and keeps their new states.
 
-    async def read(url: str, parse) -> Listing | None:
-        try:
-            page = await fetcher.fetch(url)
-            return parse(page.body, page.final_url)
-        except FetchFailed as exc:
-            failures.append(Failure(url, source.name, exc.kind, exc.reason))
+    A listing that did not change (304 or same hash) yields no candidates; neither does it
+    yield the feeds or child sitemaps it points to, so those are taken from the source's
+    known states (URLs of the source that are not configured and did not fail last time).
+    """
+
+    def __init__(
+        self, fetcher: Fetcher, source: Source, states: Mapping[str, FeedState], now: datetime
+    ) -> None:
+        self.fetcher, self.source, self.now = fetcher, source, now
+        self.old = {u: s for u, s in states.items() if s.source == source.name}
+        configured = {source.homepage, *source.feeds, *source.sitemaps}
+        self.known_children = [
+            u for u, s in self.old.items() if u not in configured and s.failures == 0
+        ]
+        self.found: list[Candidate] = []
+        self.failures: list[Failure] = []
+        self.states: dict[str, FeedState] = {}
+
+    async def run(self) -> _SourceReader:
+        source = self.source
+        feeds = list(source.feeds)
+        if source.homepage:
+            listing = await self.read(source.homepage, parse_homepage)
+            if listing:
+                self.found.extend(listing.candidates)
+            if not source.feeds and not source.sitemaps:  # feed autodiscovery
+                feeds.extend(listing.feeds if listing else self.known_children)
+        for listing in await asyncio.gather(*(self.read(f, parse_feed) for f in feeds)):
+            if listing:
+                self.found.extend(listing.candidates)
+        queue, seen = list(source.sitemaps), set()
+        while queue and len(seen) < MAX_SITEMAPS_PER_SOURCE:
+            sitemap = queue.pop(0)
+            if sitemap in seen:
+                continue
+            seen.add(sitemap)
+            listing = await self.read(sitemap, parse_sitemap)
+            children = listing.sitemaps if listing else self.known_children
+            queue.extend(s for s in children if s not in seen)
+            if listing:
+                self.found.extend(listing.candidates)
+        # Listings give dates; the front page only links. Prefer a dated candidate per URL.
+        self.found.sort(key=lambda c: c.published is None)
+        return self
+
+    async def read(self, url: str, parse: Callable[[bytes, str], Listing]) -> Listing | None:
+        """The listing at `url`, or None when it failed, is backing off or did not change."""
+        state = self.old.get(url) or FeedState(url, self.source.name)
+        if state.backing_off(self.now):
+            self.states[url] = state
+            assert state.next_try is not None
+            self.failures.append(
+                Failure(
+                    url,
+                    self.source.name,
+                    "feed-backoff",
+                    f"failed {state.failures} times in a row (last: {state.last_error}); "
+                    f"not tried again before {state.next_try.isoformat(timespec='minutes')}",
+                )
+            )
             return None
-
-    feeds = list(source.feeds)
-    if source.homepage:
-        listing = await read(source.homepage, parse_homepage)
-        if listing:
-            found.extend(listing.candidates)
-            if not source.feeds and not source.sitemaps:
-                feeds.extend(listing.feeds)
-    for feed in feeds:
-        listing = await read(feed, parse_feed)
-        if listing:
-            found.extend(listing.candidates)
-    queue, seen = list(source.sitemaps), set()
-    while queue and len(seen) < MAX_SITEMAPS_PER_SOURCE:
-        sitemap = queue.pop(0)
-        if sitemap in seen:
-            continue
-        seen.add(sitemap)
-        listing = await read(sitemap, parse_sitemap)
-        if listing:
-            found.extend(listing.candidates)
-            queue.extend(s for s in listing.sitemaps if s not in seen)
-    # Listings give dates; the front page only links. Prefer a dated candidate per URL.
-    found.sort(key=lambda c: c.published is None)
-    return found, failures
+        try:
+            page = await self.fetcher.fetch(url, state.request_headers())
+            if page.status == 304:
+                self.states[url] = state.not_modified(self.now)
+                return None
+            fresh = state.fetched(page.body, page.headers, self.now)
+            if fresh.content_hash == state.content_hash:
+                self.states[url] = fresh
+                return None
+            listing = parse(page.body, page.final_url)
+        except FetchFailed as exc:
+            self.states[url] = state.failed(f"{exc.kind}: {exc.reason}", self.now)
+            self.failures.append(Failure(url, self.source.name, exc.kind, exc.reason))
+            return None
+        self.states[url] = fresh
+        return listing
 
 
 def fetch(
@@ -196,30 +281,130 @@ async def _fetch(
 def extract(
     fetched: Sequence[Fetched], watchlist_file: Path, workers: int = 0, keep_raw_html: bool = False
 ) -> tuple[list[Extracted], list[Failure]]:
-    """Extract and tag a batch, on all cores when the batch is big enough to pay for it."""
+    """Extract and tag a batch, on all cores when the batch is big enough to pay for it.
+
+    Each article is stored under `identity_url`. A page that kills its worker process costs
+    only that page (a `Failure` saying so); where no worker processes can be started at
+    all, the batch is extracted in this process.
+    """
     jobs = [(f.body, f.final_url, f.work.hints) for f in fetched]
-    if len(jobs) < INLINE_EXTRACTION_BELOW or (workers or os.cpu_count() or 1) == 1:
-        _init_worker(str(watchlist_file))
-        results = [_extract_one(job) for job in jobs]
-    else:
-        try:
-            pool = _pool(str(watchlist_file), workers or os.cpu_count() or 1)
-            results = list(pool.map(_extract_one, jobs, chunksize=4))
-        except (BrokenProcessPool, RuntimeError, OSError):
-            # No worker processes here (an unguarded __main__, a sandbox): use this one.
-            _pool.cache_clear()
-            _init_worker(str(watchlist_file))
-            results = [_extract_one(job) for job in jobs]
+    workers = workers or os.cpu_count() or 1
+    results = _extract_all(jobs, str(watchlist_file), workers)
     extracted: list[Extracted] = []
     failures: list[Failure] = []
     for item, result in zip(fetched, results, strict=True):
         if isinstance(result, tuple):
             article, mentions = result
+            url = identity_url(article.url, item.final_url)
+            if url != article.url:
+                article = article.model_copy(update={"url": url})
             raw = item.body if keep_raw_html else None
-            extracted.append(Extracted(item.work, article, tuple(mentions), raw))
+            extracted.append(Extracted(item.work, article, tuple(mentions), raw, item.final_url))
         else:
             failures.append(Failure(item.work.url, item.work.source, "extraction", result))
     return extracted, failures
+
+
+def identity_url(canonical: str, fetched_url: str) -> str:
+    """The URL an article is stored under: its rel=canonical if that names the same site.
+
+    A canonical on another site declares the page a copy (syndication): the copy keeps its own
+    URL and joins the original's story cluster instead of vanishing into it. A canonical that
+    is the site's front page is a common CMS bug and is ignored. Otherwise the fetched URL
+    after redirects, normalised (tracking parameters dropped), is the identity.
+    """
+    fetched = canonical_url(fetched_url)
+    if canonical == fetched:
+        return canonical
+    if urlsplit(canonical).path.strip("/") and _site(canonical) == _site(fetched):
+        return canonical
+    return fetched
+
+
+def _site(url: str) -> str:
+    return courlan.extract_domain(url) or urlsplit(url).netloc.lower()
+
+
+def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[tuple | str]:
+    if len(jobs) < INLINE_EXTRACTION_BELOW or workers == 1:
+        return _inline(jobs, watchlist_file)
+    try:
+        pool = _pool(watchlist_file, workers)
+    except (RuntimeError, OSError) as exc:
+        log.warning("no extraction worker processes (%s); extracting in this process", exc)
+        return _inline(jobs, watchlist_file)
+
+    def spare() -> Executor:
+        return ProcessPoolExecutor(
+            1, mp_context=_context(), initializer=_init_worker, initargs=(watchlist_file,)
+        )
+
+    results, broke = map_resilient(_extract_one, jobs, pool, spare)
+    if broke:
+        _pool.cache_clear()
+        pool.shutdown(wait=False, cancel_futures=True)
+    return results
+
+
+def _inline(jobs: list[tuple], watchlist_file: str) -> list[tuple | str]:
+    _init_worker(watchlist_file)
+    return [_extract_one(job) for job in jobs]
+
+
+def map_resilient(
+    func: Callable[[Any], Any],
+    jobs: Sequence[Any],
+    pool: Executor,
+    spare: Callable[[], Executor],
+    chunksize: int = 4,
+) -> tuple[list[Any], bool]:
+    """`[func(job) for job in jobs]` in `pool`, surviving worker processes that die.
+
+    When a worker dies (segfault, OOM kill) the pool is broken and every unfinished job with
+    it. Those jobs are then run one at a time in single-worker `spare()` pools: in order, so
+    the first job whose pool breaks is the one that kills workers. It gets `WORKER_DIED` as
+    its result and the others run on in a fresh spare. `func` must be picklable. Returns the
+    results and whether the pool broke (it is unusable then).
+    """
+    results: list[Any] = [_MISSING] * len(jobs)
+    indices = list(range(len(jobs)))
+    chunks = [indices[i : i + chunksize] for i in range(0, len(indices), chunksize)]
+    broke = False
+    try:
+        futures = [(c, pool.submit(_run_chunk, func, [jobs[i] for i in c])) for c in chunks]
+    except BrokenProcessPool:
+        futures, broke = [], True
+    for chunk, future in futures:
+        try:
+            for i, result in zip(chunk, future.result(), strict=True):
+                results[i] = result
+        except BrokenProcessPool:
+            broke = True
+    left = [i for i, r in enumerate(results) if r is _MISSING]
+    if left:
+        log.warning("an extraction worker died; %d pages go one by one in a spare", len(left))
+    while left:
+        executor = spare()
+        try:
+            pending = [(i, executor.submit(func, jobs[i])) for i in left]
+            left = []
+            for n, (i, future) in enumerate(pending):
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool:
+                    results[i] = WORKER_DIED
+                    left = [j for j, _ in pending[n + 1 :]]
+                    break
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+    return results, broke
+
+
+_MISSING = object()
+
+
+def _run_chunk(func: Callable[[Any], Any], jobs: list[Any]) -> list[Any]:
+    return [func(job) for job in jobs]
 
 
 _TAGGER = None
@@ -258,11 +443,17 @@ def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | s
 @cache
 def _pool(watchlist_file: str, workers: int) -> ProcessPoolExecutor:
     """One process pool per (watchlist, size) for the life of the process."""
+    return ProcessPoolExecutor(
+        workers, mp_context=_context(), initializer=_init_worker, initargs=(watchlist_file,)
+    )
+
+
+def _context() -> Any:
+    """forkserver: workers start from a clean, preloaded process, never a fork of a threaded
+    Prefect worker (fork after threads can deadlock)."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["extractors.extract", "extractors.tagger"])
-    return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(watchlist_file,)
-    )
+    return context
 
 
 def now_utc() -> datetime:

@@ -1,15 +1,22 @@
 """Discovery: turn feeds, sitemaps and front pages into candidate article URLs.
 
-Pure functions of (bytes, url). Fetching lives in `extractors.http`; the flow joins them.
-Raises DiscoveryFailed(url, kind="parse", reason) when a document cannot be read at all.
+Pure functions of (bytes, url). Fetching lives in `extractors.http`; `extractors.batch` joins
+them. Raises DiscoveryFailed(url, kind="parse", reason) when a document cannot be read at all.
+
+`FeedState` is what one listing (feed, sitemap, front page) looked like last time: its HTTP
+validators, a hash of its body (some servers send a fresh ETag with the same body, or the same
+ETag with a new one, so the hash decides) and its failure streak, with the backoff that
+follows from it. Its methods are pure transitions; storage persists the states.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
@@ -23,6 +30,75 @@ from lxml import html as lxml_html
 from extractors.errors import DiscoveryFailed
 
 MAX_XML_BYTES = 50_000_000
+FEED_BACKOFF = timedelta(hours=1)  # after n failures in a row: wait 1 h * 2**(n-1) ...
+FEED_BACKOFF_MAX = timedelta(hours=24)  # ... but at most a day
+# Month names seen in real feeds that write RFC 822 dates in their own language (UOL:
+# "Seg, 24 Set 2018"); weekday names are dropped, since RFC 822 makes them optional.
+LOCAL_MONTHS = {
+    "fev": "Feb", "abr": "Apr", "mai": "May", "ago": "Aug", "set": "Sep", "out": "Oct",
+    "dez": "Dec", "ene": "Jan", "dic": "Dec", "mär": "Mar", "mrz": "Mar", "okt": "Oct",
+    "janv": "Jan", "févr": "Feb", "mars": "Mar", "avr": "Apr", "juin": "Jun", "juil": "Jul",
+    "août": "Aug", "sept": "Sep", "déc": "Dec", "gen": "Jan", "mag": "May", "giu": "Jun",
+    "lug": "Jul", "ott": "Oct",
+}
+RFC822_LOCAL = re.compile(r"^\s*(?:[^\W\d]+\.?,\s*)?(\d{1,2})\s+([^\W\d]+)\.?\s+(\d{4}\s.*)$")
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """A listing's validators, body hash and failure streak, as of its last check."""
+
+    url: str
+    source: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    failures: int = 0
+    last_error: str | None = None
+    next_try: datetime | None = None
+    checked: datetime | None = None
+
+    def request_headers(self) -> dict[str, str]:
+        """Conditional-GET headers from the validators the server gave last time."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+    def backing_off(self, now: datetime) -> bool:
+        """Whether the listing failed recently enough that it must not be tried yet."""
+        return self.next_try is not None and now < self.next_try
+
+    def not_modified(self, now: datetime) -> FeedState:
+        """The server answered 304."""
+        return replace(self, failures=0, last_error=None, next_try=None, checked=now)
+
+    def fetched(self, body: bytes, headers: Mapping[str, str], now: datetime) -> FeedState:
+        """A 200: new validators and hash (compare `content_hash` before calling)."""
+        return replace(
+            self,
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+            content_hash=body_hash(body),
+            failures=0,
+            last_error=None,
+            next_try=None,
+            checked=now,
+        )
+
+    def failed(self, error: str, now: datetime) -> FeedState:
+        """One more failure in a row: wait 1 h, 2 h, 4 h ... (at most a day) before the next."""
+        failures = self.failures + 1
+        wait = min(FEED_BACKOFF * 2 ** min(failures - 1, 16), FEED_BACKOFF_MAX)
+        return replace(
+            self, failures=failures, last_error=error[:500], next_try=now + wait, checked=now
+        )
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -67,12 +143,22 @@ def parse_feed(body: bytes, url: str) -> Listing:
         link = entry.get("link") or entry.get("id")
         if not link or not str(link).startswith(("http://", "https://", "/")):
             continue
-        stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
-        published = datetime(*stamp[:6], tzinfo=UTC) if stamp else None
+        published = _entry_date(entry)
         listing.candidates.append(
             Candidate(canonical_url(str(link), url), "feed", published, entry.get("title"))
         )
     return listing
+
+
+def _entry_date(entry: Mapping) -> datetime | None:
+    """The entry's date with its own offset; feedparser's UTC tuple when we cannot read it."""
+    for key in ("published", "updated", "created"):
+        value = dict.get(entry, key)
+        parsed = parse_date(value) if isinstance(value, str) else None
+        if parsed:
+            return parsed
+    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    return datetime(*stamp[:6], tzinfo=UTC) if stamp else None
 
 
 def _parse_json_feed(body: bytes, url: str) -> Listing:
@@ -169,7 +255,7 @@ def _looks_like_article(url: str) -> bool:
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """Parse ISO 8601 or RFC 822 dates; naive values are taken as UTC."""
+    """Parse ISO 8601 or RFC 822 dates (month names in a few languages); naive means UTC."""
     if not value:
         return None
     value = value.strip()
@@ -177,10 +263,20 @@ def parse_date(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         try:
-            parsed = parsedate_to_datetime(value)
+            parsed = parsedate_to_datetime(_english_rfc822(value))
         except (TypeError, ValueError, IndexError):
             return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _english_rfc822(value: str) -> str:
+    """'Seg, 24 Set 2018 19:42:40 -0300' -> '24 Sep 2018 19:42:40 -0300'."""
+    match = RFC822_LOCAL.match(value)
+    if not match:
+        return value
+    day, month, rest = match.groups()
+    month = LOCAL_MONTHS.get(month.casefold(), month[:3].title())
+    return f"{day} {month} {rest}"
 
 
 def _refuse_entities(body: bytes, url: str) -> None:

@@ -11,7 +11,14 @@ below, so a batch can record it as a row and carry on:
     http-status        a 4xx/5xx answer (5xx, 408 and 429 retried first, honouring Retry-After)
     redirect           too many redirects, a loop, or a redirect to a non-HTTP scheme
     too-large          body larger than the cap, counted after decompression
+    bad-encoding       a Content-Encoding we cannot decode, or a corrupt compressed body
     not-html           the body is not HTML/XHTML (only checked where HTML is required)
+
+Bodies are decoded here, not by httpx, so that the cap holds *during* decompression: httpx
+would inflate a whole network chunk at once, and one 64 KB chunk of a brotli bomb is gigabytes.
+robots.txt (RFC 9309): fetched once per host per `Fetcher`, capped at 500 KB; 4xx or
+unreachable means everything is allowed, 5xx means nothing is; `Crawl-delay` raises the
+host's delay.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ import ipaddress
 import random
 import socket
 import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
@@ -31,9 +39,19 @@ import httpx
 from extractors.errors import FetchFailed
 from pactwatch.settings import Settings
 
+try:  # brotli >= 1.2 can bound its output; older bindings cannot, so we do not ask for br
+    import brotli
+
+    if not hasattr(brotli.Decompressor(), "can_accept_more_data"):
+        brotli = None
+except ImportError:  # pragma: no cover - brotli is a dependency
+    brotli = None
+
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 30.0
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+ROBOTS_MAX_BYTES = 500_000
+ACCEPT_ENCODING = "gzip, deflate, br" if brotli else "gzip, deflate"
 
 
 @dataclass(frozen=True)
@@ -77,7 +95,7 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
     )
     return httpx.AsyncClient(
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         timeout=timeout,
         follow_redirects=False,
         limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
@@ -112,6 +130,7 @@ class _Host:
     delay: float
     next_start: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     robots: RobotFileParser | None = None
 
 
@@ -144,6 +163,8 @@ class Fetcher:
             raise FetchFailed(
                 url, "timeout", f"took longer than {self.settings.total_timeout:g} s in all"
             ) from None
+        except httpx.HTTPError as exc:  # anything httpx raises that is not a transport error
+            raise FetchFailed(url, "connection", _describe(exc)) from None
 
     async def _fetch(self, url: str, headers: Mapping[str, str], require_html: bool) -> Page:
         current, seen = url, {url}
@@ -191,7 +212,10 @@ class Fetcher:
             return result
         raise AssertionError("unreachable")
 
-    async def _get(self, url: str, headers: Mapping[str, str]) -> tuple[dict[str, str], int, bytes]:
+    async def _get(
+        self, url: str, headers: Mapping[str, str], cap: int | None = None
+    ) -> tuple[dict[str, str], int, bytes]:
+        cap = self.settings.max_body_bytes if cap is None else cap
         host = await self._host(url)
         async with host.gate:
             async with host.lock:
@@ -204,16 +228,12 @@ class Fetcher:
                 if response.status_code >= 300:
                     return response_headers, response.status_code, b""
                 declared = response.headers.get("content-length", "")
-                cap = self.settings.max_body_bytes
                 if declared.isdigit() and int(declared) > cap:
                     raise FetchFailed(url, "too-large", f"Content-Length {declared} > cap {cap}")
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > cap:
-                        raise FetchFailed(url, "too-large", f"body exceeds cap of {cap} bytes")
-                    chunks.append(chunk)
-                return response_headers, response.status_code, b"".join(chunks)
+                decoder = BoundedDecoder(url, response_headers.get("content-encoding", ""), cap)
+                async for chunk in response.aiter_raw():
+                    decoder.feed(chunk)
+                return response_headers, response.status_code, decoder.finish()
 
     async def _host(self, url: str) -> _Host:
         parts = urlsplit(url)
@@ -227,25 +247,111 @@ class Fetcher:
 
     async def _check_robots(self, url: str) -> None:
         host = await self._host(url)
-        if host.robots is None:
-            host.robots = await self._load_robots(url)
-            crawl_delay = host.robots.crawl_delay(self.settings.user_agent)
-            if crawl_delay:
-                host.delay = max(host.delay, float(crawl_delay))
+        async with host.robots_lock:  # concurrent first fetches of a host read it once
+            if host.robots is None:
+                host.robots = await self._load_robots(url)
+                crawl_delay = host.robots.crawl_delay(self.settings.user_agent)
+                if crawl_delay:
+                    host.delay = max(host.delay, float(crawl_delay))
         if not host.robots.can_fetch(self.settings.user_agent, url):
             raise FetchFailed(url, "robots", "disallowed by robots.txt")
 
     async def _load_robots(self, url: str) -> RobotFileParser:
-        """robots.txt of the URL's host; unreachable or missing means everything is allowed."""
+        """robots.txt of the URL's host: missing (4xx) or unreachable allows all, 5xx none."""
         parser = RobotFileParser()
         robots_url = urljoin(url, "/robots.txt")
         try:
-            response = await self.client.get(robots_url, timeout=self.settings.connect_timeout)
-            text = response.text if response.status_code == 200 else ""
-        except httpx.HTTPError:
-            text = ""
-        parser.parse(text.splitlines())
+            _, status, body = await self._get(robots_url, {}, cap=ROBOTS_MAX_BYTES)
+        except (FetchFailed, httpx.HTTPError):
+            status, body = 404, b""
+        if status >= 500 or status == 429:
+            parser.disallow_all = True
+        elif status == 200:
+            parser.parse(body.decode("utf-8", errors="replace").splitlines())
+        else:
+            parser.allow_all = True
         return parser
+
+
+class BoundedDecoder:
+    """Undo Content-Encoding (gzip, deflate, br; stacked or not) without exceeding `cap` bytes.
+
+    Every stage is asked for at most the room left under the cap, so a compression bomb is
+    refused after `cap` bytes of output, never inflated in memory first.
+    Raises FetchFailed(too-large) past the cap, FetchFailed(bad-encoding) on an unknown
+    encoding or corrupt data.
+    """
+
+    def __init__(self, url: str, content_encoding: str, cap: int) -> None:
+        self.url, self.cap = url, cap
+        names = [n.strip().lower() for n in content_encoding.split(",")]
+        names = [n for n in names if n and n != "identity"]
+        # Encodings are listed in the order applied, so they are undone in reverse.
+        self.stages = [_Stage(url, name) for name in reversed(names)]
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.raw = 0
+
+    def feed(self, data: bytes) -> None:
+        self.raw += len(data)
+        if self.raw > self.cap:
+            raise FetchFailed(self.url, "too-large", f"body exceeds cap of {self.cap} bytes")
+        for stage in self.stages:
+            data = stage.decode(data, self.cap)
+        self._keep(data)
+
+    def finish(self) -> bytes:
+        return b"".join(self.chunks)
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise FetchFailed(self.url, "too-large", f"body exceeds cap of {self.cap} bytes")
+        if data:
+            self.chunks.append(data)
+
+
+class _Stage:
+    """One decompressor whose total output is bounded by the cap."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url, self.name, self.produced = url, name, 0
+        self.errors: tuple[type[Exception], ...] = (zlib.error,)
+        self.inflate: Callable[[bytes, int], bytes]
+        if name in ("gzip", "x-gzip"):
+            self.inflate = zlib.decompressobj(zlib.MAX_WBITS | 32).decompress
+        elif name == "deflate":
+            self.inflate = self._deflate
+        elif name == "br" and brotli is not None:
+            decompressor = brotli.Decompressor()
+            self.errors = (brotli.error,)
+            self.inflate = lambda data, limit: decompressor.process(
+                data, output_buffer_limit=limit
+            )
+        else:
+            raise FetchFailed(url, "bad-encoding", f"unsupported Content-Encoding {name!r}")
+
+    def decode(self, data: bytes, cap: int) -> bytes:
+        """Decompress `data`, asking for one byte more than the room left under `cap`."""
+        if not data:
+            return b""
+        try:
+            out = self.inflate(data, cap - self.produced + 1)
+        except self.errors as exc:
+            reason = f"corrupt {self.name} body: {exc}"
+            raise FetchFailed(self.url, "bad-encoding", reason) from None
+        self.produced += len(out)
+        if self.produced > cap:
+            raise FetchFailed(self.url, "too-large", f"body exceeds cap of {cap} bytes")
+        return out
+
+    def _deflate(self, data: bytes, limit: int) -> bytes:
+        # 'deflate' should be zlib-wrapped, but many servers send a raw stream: look at the
+        # header once (RFC 1950: method 8, header a multiple of 31).
+        if not hasattr(self, "_zlib"):
+            wrapped = len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        return self._zlib.decompress(data, limit)
 
 
 def ensure_html(page: Page) -> None:

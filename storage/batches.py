@@ -1,15 +1,32 @@
-"""Storing one ingest batch in one transaction: articles, their mentions, what failed."""
+"""Storing one ingest batch in one transaction: articles, their mentions, what failed.
+
+Also the state of each feed, sitemap and front page between runs (`load_feed_states`,
+`save_feed_states`). docs/ingestion.md describes the duplicate and story rules.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from extractors.batch import Extracted, Failure
+from extractors.discover import FeedState, canonical_url
+from extractors.similarity import fingerprint, hamming, normalised_title, same_story
 from storage import repo
-from storage.models import ArticleRow
+from storage.models import ArticleRow, FeedStateRow, unsigned64, utcnow
+
+# Copies of a story appear within days of each other (the seed article: two days); only
+# articles published this close are compared, so the comparison stays a short indexed scan.
+STORY_WINDOW = timedelta(days=14)
+FEED_STATE_FIELDS = (
+    "source", "etag", "last_modified", "content_hash", "failures", "last_error", "next_try",
+    "checked",
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +39,18 @@ class Stored:
     failures: int
 
 
+@dataclass
+class _Known:
+    """An article already stored, or stored earlier in this batch, as stories see it."""
+
+    url: str
+    source: str
+    title: str
+    content_hash: str
+    fingerprint: int | None
+    story: str
+
+
 def store_batch(
     session: Session,
     extracted: Sequence[Extracted],
@@ -30,28 +59,143 @@ def store_batch(
 ) -> Stored:
     """Insert new articles with their mentions, remember discovered URLs, record failures.
 
-    Idempotent: an article already stored under its canonical URL is left as it is, so a
-    replayed batch (after a crash or a retry) stores nothing twice.
+    An article is stored once: a second copy under the same URL, or from the same source with
+    the same text and title under another URL, is a duplicate and only its discovered URL is
+    remembered (mapped to the stored article). Copies on other sources (wire copy,
+    republications) are stored each under its own URL and share the `story` of the first.
+    Idempotent: a replayed batch (after a crash or a retry) stores nothing twice.
     """
-    rows = [repo.article_values(e.article, e.work.source, e.raw_html) for e in extracted]
-    for row in rows:
-        row["story"] = row["content_hash"]
+    known = _candidates(session, extracted)
+    rows: list[dict[str, Any]] = []
+    target: dict[int, str] = {}  # index in `extracted` -> URL of the article it is stored as
+    for index, item in enumerate(extracted):
+        article = item.article
+        twin = _same_article(known, article.url, item.work.source, article)
+        if twin is not None:
+            target[index] = twin.url
+            continue
+        row = repo.article_values(
+            article, item.work.source, item.raw_html, fingerprint(article.text)
+        )
+        row["story"] = _story(known, row)
+        known.append(
+            _Known(row["url"], row["source"], row["title"], row["content_hash"],
+                   unsigned64(row["fingerprint"]), row["story"])
+        )
+        rows.append(row)
+        target[index] = row["url"]
     new_ids = repo.insert_articles(session, rows)
     mentions = 0
-    for item in extracted:
-        article_id = new_ids.get(item.article.url)
-        if article_id is not None:
+    for index, item in enumerate(extracted):
+        article_id = new_ids.get(target[index])
+        if article_id is not None and item.article.url == target[index]:
             mentions += repo.replace_mentions(session, article_id, item.mentions, watchlist_version)
-    urls = [e.article.url for e in extracted]
+    urls = sorted(set(target.values()))
     ids = dict(
         session.exec(select(ArticleRow.url, ArticleRow.id).where(ArticleRow.url.in_(urls))).all()
     )
     by_source: dict[str, dict[str, int | None]] = {}
-    for item in extracted:
-        by_source.setdefault(item.work.source, {})[item.work.url] = ids.get(item.article.url)
+    for index, item in enumerate(extracted):
+        links = by_source.setdefault(item.work.source, {})
+        article_id = ids.get(target[index])
+        for url in {item.work.url, canonical_url(item.final_url or item.work.url)}:
+            links[url] = article_id
     for source, links in by_source.items():
         repo.mark_discovered(session, source, links)
     repo.clear_failures(session, [e.work.url for e in extracted])
     for failure in failures:
         repo.record_failure(session, failure.url, failure.source, failure.kind, failure.reason)
     return Stored(len(new_ids), len(extracted) - len(new_ids), mentions, len(failures))
+
+
+def _candidates(session: Session, extracted: Sequence[Extracted]) -> list[_Known]:
+    """Stored articles that could be a copy of one in the batch: same text hash, same URL,
+    or published within STORY_WINDOW of one of them (undated ones: first seen recently)."""
+    if not extracted:
+        return []
+    now = utcnow()
+    conditions = [
+        ArticleRow.content_hash.in_(sorted({e.article.content_hash for e in extracted})),
+        ArticleRow.url.in_(sorted({e.article.url for e in extracted})),
+        and_(ArticleRow.published.is_(None), ArticleRow.first_seen >= now - STORY_WINDOW),
+    ]
+    days = sorted(e.article.published or now for e in extracted)
+    for start, end in _merged_windows(days):
+        conditions.append(ArticleRow.published.between(start, end))
+    columns = (
+        ArticleRow.url, ArticleRow.source, ArticleRow.title, ArticleRow.content_hash,
+        ArticleRow.fingerprint, ArticleRow.story,
+    )
+    rows = session.exec(select(*columns).where(or_(*conditions)).order_by(ArticleRow.id))
+    return [
+        _Known(url, source, title, chash, None if fp is None else unsigned64(fp), story or chash)
+        for url, source, title, chash, fp, story in rows.all()
+    ]
+
+
+def _merged_windows(days: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """[day - window, day + window] around each date, overlapping ranges merged."""
+    windows: list[tuple[datetime, datetime]] = []
+    for day in days:
+        start, end = day - STORY_WINDOW, day + STORY_WINDOW
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _same_article(known: list[_Known], url: str, source: str, article: Any) -> _Known | None:
+    """The stored article this one is: same URL, or same source, text and title."""
+    title = normalised_title(article.title)
+    for other in known:
+        if other.url == url:
+            return other
+        if (
+            other.source == source
+            and other.content_hash == article.content_hash
+            and normalised_title(other.title) == title
+        ):
+            return other
+    return None
+
+
+def _story(known: list[_Known], row: dict[str, Any]) -> str:
+    """The story of the closest known copy (same text, or `same_story`), else a new one."""
+    best: tuple[int, str] | None = None
+    fp = unsigned64(row["fingerprint"])
+    for other in known:
+        if other.content_hash == row["content_hash"]:
+            return other.story
+        if other.fingerprint is None or not same_story(fp, other.fingerprint, row["title"],
+                                                       other.title):
+            continue
+        distance = hamming(fp, other.fingerprint)
+        if best is None or distance < best[0]:
+            best = (distance, other.story)
+    return best[1] if best else row["content_hash"]
+
+
+def load_feed_states(session: Session, sources: Sequence[str]) -> dict[str, FeedState]:
+    """Every stored listing state (feeds, sitemaps, front pages) of the named sources."""
+    rows = session.exec(select(FeedStateRow).where(FeedStateRow.source.in_(list(sources))))
+    return {
+        row.url: FeedState(row.url, **{name: getattr(row, name) for name in FEED_STATE_FIELDS})
+        for row in rows.all()
+    }
+
+
+def save_feed_states(session: Session, states: Iterable[FeedState]) -> None:
+    """Upsert listing states; a listing that works again loses its `fetch_failure` row."""
+    rows = [
+        {"url": s.url, **{name: getattr(s, name) for name in FEED_STATE_FIELDS}}
+        for s in sorted(states, key=lambda s: s.url)
+    ]
+    if not rows:
+        return
+    stmt = repo._insert(session, FeedStateRow)  # the dialect's INSERT … ON CONFLICT
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["url"], set_={name: stmt.excluded[name] for name in FEED_STATE_FIELDS}
+    )
+    session.execute(stmt, rows)
+    repo.clear_failures(session, [r["url"] for r in rows if r["failures"] == 0])

@@ -33,7 +33,7 @@ def test_rss_items_are_canonical_and_dated() -> None:
         "https://news.example.com/a/raa-signed",
         "https://news.example.com/b/no-date",
     ]
-    assert listing.candidates[0].published.isoformat() == "2023-01-11T00:00:00+00:00"
+    assert listing.candidates[0].published.isoformat() == "2023-01-11T09:00:00+09:00"
     assert listing.candidates[1].published is None
 
 
