@@ -174,3 +174,97 @@ def test_per_host_concurrency_limit() -> None:
         pages = asyncio.run(go())
     assert len(pages) == 8
     assert active["max"] == 2
+
+
+def _brotli_bomb(size: int) -> bytes:
+    import brotli
+
+    compressor = brotli.Compressor(quality=5)
+    chunk = b" " * (1 << 20)
+    parts = [compressor.process(b"<html><body>")]
+    parts += [compressor.process(chunk) for _ in range(size >> 20)]
+    return b"".join([*parts, compressor.finish()])
+
+
+def test_brotli_is_asked_for_and_decoded() -> None:
+    import brotli
+
+    seen = {}
+    body = html_page("Brotli")
+
+    def handler(request):
+        seen["accept"] = request.headers.get("Accept-Encoding", "")
+        packed = brotli.compress(body)
+        request.send_response(200)
+        request.send_header("Content-Type", "text/html")
+        request.send_header("Content-Encoding", "br")
+        request.send_header("Content-Length", str(len(packed)))
+        request.end_headers()
+        request.wfile.write(packed)
+
+    with loopback({"/br": handler}) as site:
+        page, _ = fetch(site.url("/br"))
+    assert "br" in seen["accept"].split(", ")
+    assert page.body == body
+
+
+def test_brotli_bomb_is_capped_without_inflating_it() -> None:
+    import tracemalloc
+
+    bomb = _brotli_bomb(1 << 30)  # 1 GiB of spaces in about 1.6 KB
+    assert len(bomb) < 5000
+    with loopback({"/bomb": Route(200, bomb, {"Content-Encoding": "br"})}) as site:
+        tracemalloc.start()
+        try:
+            result, _ = fetch(site.url("/bomb"))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert isinstance(result, FetchFailed) and result.kind == "too-large"
+    assert peak < 20_000_000, f"decoding allocated {peak} bytes"
+
+
+def test_raw_deflate_and_corrupt_or_unknown_encodings() -> None:
+    import zlib
+
+    page = html_page("Deflate")
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    routes = {
+        "/raw": Route(200, raw.compress(page) + raw.flush(), {"Content-Encoding": "deflate"}),
+        "/zlib": Route(200, zlib.compress(page), {"Content-Encoding": "deflate"}),
+        "/corrupt": Route(200, b"\x1f\x8b\x08\x00garbage" * 10, {"Content-Encoding": "gzip"}),
+        "/zstd": Route(200, b"(\xb5/\xfd whatever", {"Content-Encoding": "zstd"}),
+    }
+    with loopback(routes) as site:
+        raw_page, _ = fetch(site.url("/raw"))
+        zlib_page, _ = fetch(site.url("/zlib"))
+        corrupt, _ = fetch(site.url("/corrupt"))
+        zstd, _ = fetch(site.url("/zstd"))
+    assert raw_page.body == page and zlib_page.body == page
+    assert isinstance(corrupt, FetchFailed) and corrupt.kind == "bad-encoding"
+    assert isinstance(zstd, FetchFailed) and zstd.kind == "bad-encoding"
+    assert "zstd" in zstd.reason
+
+
+def test_robots_server_error_disallows_and_crawl_delay_is_honoured() -> None:
+    import time
+
+    with loopback({"/robots.txt": Route(503), "/a": Route(200, html_page("A"))}) as site:
+        result, _ = fetch(site.url("/a"))
+        assert site.hits.get("/a") is None
+    assert isinstance(result, FetchFailed) and result.kind == "robots"
+
+    robots = Route(200, b"User-agent: *\nCrawl-delay: 1\n", {"Content-Type": "text/plain"})
+    routes = {"/robots.txt": robots, **{f"/p{i}": Route(200, html_page("P")) for i in range(2)}}
+    with loopback(routes) as site:
+
+        async def go():
+            async with make_client(SETTINGS) as client:
+                fetcher = Fetcher(client, SETTINGS, {}, HostPolicy(4, 0))
+                return await asyncio.gather(*(fetcher.fetch(site.url(f"/p{i}")) for i in range(2)))
+
+        started = time.monotonic()
+        asyncio.run(go())
+        elapsed = time.monotonic() - started
+        assert site.hits["/robots.txt"] == 1  # read once per host, however many fetches wait
+    assert elapsed >= 0.95  # two page requests, a second apart
