@@ -1,10 +1,13 @@
 """Engines: `make_engine(url)` at the edge, never a module-level engine.
 
-SQLite gets WAL mode (readers never block the writer), a 30 s busy timeout, foreign keys, and
-transactions that mean what they say: the driver's own implicit BEGIN handling is switched off
-and every SQLAlchemy transaction starts with an explicit BEGIN, so savepoints work and a batch
-is one transaction. A connection with the execution option `IMMEDIATE` begins with
-`BEGIN IMMEDIATE` (takes the write lock up front; used for schema upgrades).
+SQLite gets WAL mode, a 30 s busy timeout, foreign keys, and transactions that mean what they
+say: the driver's implicit BEGIN handling is switched off and every SQLAlchemy transaction
+starts with `BEGIN IMMEDIATE`. That takes SQLite's single write lock up front (waiting for it
+up to the busy timeout), so a transaction that reads and then writes, as a batch does, can
+never fail halfway with "database is locked" because another process wrote in between; and
+savepoints work, so a batch is one transaction. The price: SQLite transactions, reads
+included, run one at a time; PostgreSQL is the database for many concurrent runs. Keep
+transactions short, and never hold a session open while another one writes.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
-
-IMMEDIATE = "pactwatch_sqlite_immediate"
 
 
 def make_engine(url: str) -> Engine:
@@ -46,8 +47,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get(IMMEDIATE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -3,7 +3,7 @@
 `upgrade(engine)` brings any database to the newest revision: an empty one, one at an older
 revision, or one made by `SQLModel.metadata.create_all` before migrations existed (that schema
 is revision 0001, so it is stamped 0001 and upgraded from there). Concurrent upgraders are
-serialised: an advisory lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite; the whole upgrade is
+serialised: an advisory lock on PostgreSQL, SQLite's write lock (`storage.db`); the whole upgrade is
 one transaction on both (their DDL is transactional), so a failed migration leaves nothing
 half-done.
 """
@@ -22,8 +22,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
-
-from storage.db import IMMEDIATE
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
 PRE_ALEMBIC = "0001"  # the schema `create_all` made before migrations existed
@@ -93,10 +91,7 @@ def _revision(conn: Connection) -> str | None:
 @contextmanager
 def _exclusive(engine: Engine) -> Iterator[Connection]:
     """A transaction that one process at a time may hold, to run migrations in."""
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            conn = conn.execution_options(**{IMMEDIATE: True})
-        with conn.begin():
-            if engine.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            yield conn
+    with engine.connect() as conn, conn.begin():  # on SQLite, BEGIN IMMEDIATE (storage.db)
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        yield conn

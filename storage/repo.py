@@ -126,7 +126,9 @@ def replace_mentions(
 
     Atomic: it runs in a savepoint, so if anything fails midway the article keeps its old
     mentions and version (and the error propagates). The article row is updated first, which
-    locks it, so two concurrent re-taggings of one article never interleave.
+    locks it, so two concurrent re-taggings of one article never interleave. Re-tagging many
+    articles in one transaction: go in ascending id order, so that two such transactions
+    on PostgreSQL wait for each other instead of deadlocking.
     """
     rows = [
         {
