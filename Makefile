@@ -29,3 +29,35 @@ lint: $(STAMP)
 
 clean:
 	rm -rf data out
+
+# --- Production on one machine (runbook: docs/production.md) -------------------------------
+# `make server` in one terminal, then `make deploy`, then `make worker` (as many as you like).
+PREFECT := $(BIN)/prefect
+PREFECT_HOST ?= 127.0.0.1
+PREFECT_PORT ?= 4200
+PREFECT_API ?= http://$(PREFECT_HOST):$(PREFECT_PORT)/api
+PACTWATCH_POOL ?= pactwatch
+PACTWATCH_TIMEZONE ?= Asia/Tokyo
+PACTWATCH_INGEST_CRON ?= 0 * * * *
+PACTWATCH_HOME ?= $(CURDIR)
+DEPLOY_ENV = PREFECT_API_URL=$(PREFECT_API) PACTWATCH_HOME=$(PACTWATCH_HOME) \
+	PACTWATCH_TIMEZONE=$(PACTWATCH_TIMEZONE) PACTWATCH_INGEST_CRON="$(PACTWATCH_INGEST_CRON)"
+
+.PHONY: server deploy worker automations screenshot-ui
+
+server: $(STAMP)
+	$(PREFECT) server start --host $(PREFECT_HOST) --port $(PREFECT_PORT)
+
+deploy: $(STAMP)
+	$(DEPLOY_ENV) $(PREFECT) work-pool create $(PACTWATCH_POOL) --type process --overwrite
+	$(DEPLOY_ENV) $(PREFECT) --no-prompt deploy --all
+
+worker: $(STAMP)
+	PREFECT_API_URL=$(PREFECT_API) $(PREFECT) worker start --pool $(PACTWATCH_POOL) --type process
+
+automations: $(STAMP)
+	PREFECT_API_URL=$(PREFECT_API) $(BIN)/python automations/install.py
+
+screenshot-ui: $(STAMP)
+	PACTWATCH_SCREENSHOT=$(CURDIR)/docs/backfill-form.png \
+		$(BIN)/python -m pytest tests/test_deploy.py -q -k screenshot -p no:cacheprovider

@@ -1,0 +1,213 @@
+"""Production path against a real `prefect server`: work pool, `prefect deploy --all` from
+prefect.yaml, a backfill started through the API the UI's run form uses, a worker running it.
+
+Also the screenshot of the backfill run form (headless Chromium), written to
+docs/backfill-form.png by `make screenshot-ui` (PACTWATCH_SCREENSHOT names the file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from pactwatch.sample_site import SampleSite
+from storage.db import engine_for
+from storage.models import ArticleRow
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NEVER = "0 0 1 1 *"  # the test's ingest schedule: keep scheduled ingests out of the worker
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Deployed:
+    """A running Prefect server with pactwatch deployed, and the environment to talk to it."""
+
+    def __init__(self, env: dict[str, str], api: str, site: SampleSite, tmp: Path) -> None:
+        self.env, self.api, self.site, self.tmp = env, api, site, tmp
+
+    def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(BIN / "prefect"), *args], cwd=REPO, env=self.env, capture_output=True,
+            text=True, timeout=timeout,
+        )
+        assert done.returncode == 0, f"prefect {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    tmp = tmp_path_factory.mktemp("prefect")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    with SampleSite() as site:
+        sources = tmp / "sources.yaml"
+        sources.write_text(site.sources_yaml(), encoding="utf-8")
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(tmp / "prefect-home"),
+            "PREFECT_API_URL": api,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            "PREFECT_LOGGING_LEVEL": "INFO",
+            "PREFECT_CLI_PROMPT": "false",
+            "PACTWATCH_HOME": str(REPO),
+            "PACTWATCH_TIMEZONE": "Asia/Tokyo",
+            "PACTWATCH_INGEST_CRON": NEVER,
+            "PACTWATCH_SOURCES_FILE": str(sources),
+            "PACTWATCH_DATABASE_URL": f"sqlite:///{tmp / 'pactwatch.db'}",
+            "PACTWATCH_OUT_DIR": str(tmp / "out"),
+            "PACTWATCH_OUTBOX_DIR": str(tmp / "out" / "outbox"),
+            "PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
+        }
+        log = (tmp / "server.log").open("w")
+        server = subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            _wait_healthy(api, server, tmp / "server.log")
+            deployed = Deployed(env, api, site, tmp)
+            deployed.run("work-pool", "create", "pactwatch", "--type", "process", "--overwrite")
+            deployed.run("--no-prompt", "deploy", "--all")
+            yield deployed
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.close()
+
+
+def _wait_healthy(api: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"prefect server not healthy after 120 s:\n{log.read_text()}")
+
+
+def _api(deployed: Deployed, method: str, path: str, **kwargs) -> httpx.Response:
+    response = httpx.request(method, deployed.api + path, timeout=30, **kwargs)
+    response.raise_for_status()
+    return response
+
+
+def _deployment(deployed: Deployed, name: str) -> dict:
+    return _api(deployed, "GET", f"/deployments/name/{name}").json()
+
+
+def test_deployments_and_schedules(deployed: Deployed) -> None:
+    ingest = _deployment(deployed, "ingest/ingest")
+    digest = _deployment(deployed, "weekly-digest/weekly-digest")
+    backfill = _deployment(deployed, "backfill/backfill")
+    _deployment(deployed, "notify-operators/notify-operators")
+    assert {d["work_pool_name"] for d in (ingest, digest, backfill)} == {"pactwatch"}
+    assert [s["schedule"]["cron"] for s in ingest["schedules"]] == [NEVER]
+    (weekly,) = digest["schedules"]
+    assert weekly["schedule"]["cron"] == "0 7 * * 1"
+    assert weekly["schedule"]["timezone"] == "Asia/Tokyo"
+    assert backfill["schedules"] == []
+    assert backfill["pull_steps"][0]["prefect.deployments.steps.set_working_directory"] == {
+        "directory": str(REPO)
+    }
+    form = backfill["parameter_openapi_schema"]["properties"]
+    assert form["start"]["format"] == form["end"]["format"] == "date"
+    assert form["sources"]["items"]["enum"] == [o["name"] for o in _sources(deployed)]
+    for option in ("retag_only", "render_digests", "send_digests"):
+        assert form[option]["type"] == "boolean" and form[option]["description"]
+    assert form["send_digests"]["default"] is False
+
+
+def _sources(deployed: Deployed) -> list[dict]:
+    import yaml
+
+    text = Path(deployed.env["PACTWATCH_SOURCES_FILE"]).read_text(encoding="utf-8")
+    return yaml.safe_load(text)["sources"]
+
+
+def test_backfill_from_the_run_form(deployed: Deployed) -> None:
+    site = deployed.site
+    first, last = site.today - timedelta(days=9), site.today - timedelta(days=3)
+    backfill = _deployment(deployed, "backfill/backfill")
+    # The UI's run form posts exactly this: parameters as JSON, dates as ISO strings.
+    run = _api(
+        deployed, "POST", f"/deployments/{backfill['id']}/create_flow_run",
+        json={"parameters": {"start": str(first), "end": str(last),
+                             "sources": ["harbour-times", "pacific-ledger"]}},
+    ).json()
+    deployed.run("worker", "start", "--pool", "pactwatch", "--type", "process", "--run-once",
+                 timeout=240)
+    state = _wait_final(deployed, run["id"])
+    assert state["type"] == "COMPLETED", state
+
+    expected = {
+        a.url for a in site.articles
+        if a.outlet in ("harbour-times", "pacific-ledger")
+        and first <= a.published.astimezone(UTC).date() <= last
+    }
+    with Session(engine_for(deployed.env["PACTWATCH_DATABASE_URL"])) as session:
+        stored = set(session.exec(select(ArticleRow.url)).all())
+    assert expected and stored == expected
+
+    artifacts = _api(deployed, "POST", "/artifacts/filter",
+                     json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}).json()
+    by_key = {a["key"]: a for a in artifacts}
+    assert {"backfill-coverage", "backfill-progress", "backfill-summary"} <= set(by_key)
+    assert by_key["backfill-progress"]["data"] == 100.0
+    rows = by_key["backfill-coverage"]["data"]
+    rows = json.loads(rows) if isinstance(rows, str) else rows
+    assert len(rows) == 2 * 7
+    assert sum(r["stored"] for r in rows) == len(expected)
+    assert any(r["note"] == "nothing found" for r in rows)
+
+
+def _wait_final(deployed: Deployed, run_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = _api(deployed, "GET", f"/flow_runs/{run_id}").json()["state"]
+        if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return state
+        time.sleep(1)
+    raise AssertionError(f"flow run {run_id} did not finish: {state}")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install -y chromium)")
+def test_screenshot_of_backfill_form(deployed: Deployed, tmp_path: Path) -> None:
+    backfill = _deployment(deployed, "backfill/backfill")
+    out = Path(os.environ.get("PACTWATCH_SCREENSHOT") or tmp_path / "backfill-form.png")
+    ui = deployed.api.removesuffix("/api")
+    url = f"{ui}/deployments/deployment/{backfill['id']}/run"
+    subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         "--window-size=1280,1500", "--virtual-time-budget=20000",
+         f"--user-data-dir={tmp_path / 'chromium'}", f"--screenshot={out}", url],
+        check=True, capture_output=True, timeout=120,
+    )
+    assert out.stat().st_size > 20_000
