@@ -408,3 +408,27 @@ def test_same_text_under_another_url_of_the_same_source_is_a_duplicate(
         ids = dict(session.exec(select(DiscoveredUrlRow.url, DiscoveredUrlRow.article_id)).all())
     assert (stored.new, stored.duplicates) == (1, 1)
     assert len(set(ids.values())) == 1 and len(ids) == 2
+
+
+def test_edited_copy_on_another_source_joins_the_story_by_fingerprint(sqlite_url: str) -> None:
+    original = html_page("Ministers agree on the access deal", paragraphs=12)
+    edited = original.replace(b"<article><h1>", b"<article><p>Republished with permission.</p><h1>")
+    edited = edited.replace(b"Paragraph 11 of", b"Section 11 of")
+    unrelated = html_page("Harbour festival draws record crowds", paragraphs=12).replace(
+        b"officials met again", b"cooks gathered again"
+    )
+    pages = [
+        ("wire", "http://wire.example/news/access-deal-agreed", original),
+        ("daily", "http://daily.example/world/access-deal-agreed-copy", edited),
+        ("daily", "http://daily.example/life/harbour-festival-crowds", unrelated),
+    ]
+    fetched = [batch.Fetched(batch.Work(u, s), u, b) for s, u, b in pages]
+    extracted, _ = batch.extract(fetched, WATCHLIST, workers=1)
+    assert extracted[0].article.content_hash != extracted[1].article.content_hash
+    engine = engine_for(sqlite_url)
+    for item in extracted:  # one batch each: the match is found in the database
+        with Session(engine) as session, session.begin():
+            store_batch(session, [item], [], "v")
+    with Session(engine) as session:
+        story = dict(session.exec(select(ArticleRow.url, ArticleRow.story)).all())
+    assert story[pages[0][1]] == story[pages[1][1]] != story[pages[2][1]]
