@@ -339,7 +339,11 @@ def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[t
             1, mp_context=_context(), initializer=_init_worker, initargs=(watchlist_file,)
         )
 
-    results, broke = map_resilient(_extract_one, jobs, pool, spare)
+    try:
+        results, broke = map_resilient(_extract_one, jobs, pool, spare)
+    except BrokenProcessPool:  # e.g. an unguarded __main__ that every worker re-runs
+        log.warning("extraction workers cannot start here; extracting in this process")
+        results, broke = _inline(jobs, watchlist_file), True
     if broke:
         _pool.cache_clear()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -365,6 +369,8 @@ def map_resilient(
     the first job whose pool breaks is the one that kills workers. It gets `WORKER_DIED` as
     its result and the others run on in a fresh spare. `func` must be picklable. Returns the
     results and whether the pool broke (it is unusable then).
+    Raises BrokenProcessPool when not even an empty job survives in a spare: then no worker
+    can start in this environment, and no job is to blame.
     """
     results: list[Any] = [_MISSING] * len(jobs)
     indices = list(range(len(jobs)))
@@ -392,6 +398,8 @@ def map_resilient(
                 try:
                     results[i] = future.result()
                 except BrokenProcessPool:
+                    if not _workers_start(spare):
+                        raise
                     results[i] = WORKER_DIED
                     left = [j for j, _ in pending[n + 1 :]]
                     break
@@ -401,6 +409,18 @@ def map_resilient(
 
 
 _MISSING = object()
+
+
+def _workers_start(spare: Callable[[], Executor]) -> bool:
+    """Whether a fresh spare can run an empty job at all."""
+    executor = spare()
+    try:
+        executor.submit(os.getpid).result(timeout=120)
+        return True
+    except (BrokenProcessPool, TimeoutError):
+        return False
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _run_chunk(func: Callable[[Any], Any], jobs: list[Any]) -> list[Any]:

@@ -432,3 +432,26 @@ def test_edited_copy_on_another_source_joins_the_story_by_fingerprint(sqlite_url
     with Session(engine) as session:
         story = dict(session.exec(select(ArticleRow.url, ArticleRow.story)).all())
     assert story[pages[0][1]] == story[pages[1][1]] != story[pages[2][1]]
+
+
+def test_unguarded_main_module_falls_back_to_this_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"  # no `if __name__ == "__main__":`: workers re-run it
+    script.write_text(
+        "from extractors import batch\n"
+        "from pactwatch.settings import load_settings\n"
+        "from tests.servers import html_page\n"
+        "urls = [f'http://x.example/{i}-story' for i in range(10)]\n"
+        "fetched = [batch.Fetched(batch.Work(u, 't'), u, html_page(u)) for u in urls]\n"
+        "ok, failed = batch.extract(fetched, load_settings({}).watchlist_file, workers=2)\n"
+        "print('RESULT', len(ok), len(failed))\n",
+        encoding="utf-8",
+    )
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=repo, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
+    assert "RESULT 10 0" in done.stdout, done.stderr[-2000:]

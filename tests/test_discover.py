@@ -38,7 +38,10 @@ def test_rss_items_are_canonical_and_dated() -> None:
 
 
 def test_json_feed() -> None:
-    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"url": "https://x.example/p/1", "date_published": "2024-03-01T10:00:00+09:00", "title": "One"}]}'
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"url": '
+        b'"https://x.example/p/1", "date_published": "2024-03-01T10:00:00+09:00", "title": "One"}]}'
+    )
     listing = parse_feed(body, "https://x.example/feed.json")
     assert listing.candidates[0].url == "https://x.example/p/1"
     assert listing.candidates[0].published.utcoffset().total_seconds() == 9 * 3600
@@ -48,7 +51,10 @@ def test_not_a_feed_and_entity_bomb_are_refused() -> None:
     with pytest.raises(DiscoveryFailed) as err:
         parse_feed(b"<html><body>this is not a feed", "https://x.example/feed")
     assert err.value.kind == "parse"
-    bomb = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><rss><channel><item><title>&lol2;</title></item></channel></rss>'
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+        b"<rss><channel><item><title>&lol2;</title></item></channel></rss>"
+    )
     with pytest.raises(DiscoveryFailed, match="entities"):
         parse_feed(bomb, "https://x.example/feed")
     with pytest.raises(DiscoveryFailed, match="entities"):
@@ -102,12 +108,44 @@ def test_canonical_url_drops_tracking_and_fragment() -> None:
         ("xmlRss_pubDate.xml", 5),
         ("content-encoded.rss", 5),
         ("craigslist.rss", 20),
+        ("heraldsun.rss", 2),
     ],
 )
 def test_real_feeds(name: str, minimum: int) -> None:
     listing = parse_feed((FEEDS / name).read_bytes(), f"https://feeds.example/{name}")
     assert len(listing.candidates) >= minimum
     assert all(c.url.startswith("http") for c in listing.candidates)
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [
+        # undeclared Latin-1, Portuguese day and month names: 'Seg, 24 Set 2018 19:42:40 -0300'
+        ("uolNoticias.rss", "2018-09-24T19:42:40-03:00"),
+        ("craigslist.rss", "2017-06-21T10:33:10-07:00"),  # RDF (RSS 1.0) with dc:date
+        ("encoding.rss", "2018-01-03T13:47:00+00:00"),  # declared ISO-8859-1
+        ("heise.atom", "2016-02-01T17:22:00+01:00"),  # German Atom
+    ],
+)
+def test_real_feed_dates_keep_their_offsets(name: str, first: str) -> None:
+    listing = parse_feed((FEEDS / name).read_bytes(), f"https://feeds.example/{name}")
+    assert all(c.published for c in listing.candidates)
+    assert listing.candidates[0].published.isoformat() == first
+
+
+@needs_corpus
+def test_real_feed_titles_survive_their_encodings() -> None:
+    uol = parse_feed((FEEDS / "uolNoticias.rss").read_bytes(), "https://f.example/uol")
+    assert "simulações" in uol.candidates[0].title
+    jn = parse_feed((FEEDS / "encoding.rss").read_bytes(), "https://f.example/jn")
+    assert jn.candidates[0].title == "Mãe de utente é a nova presidente da Raríssimas"
+
+
+@needs_corpus
+def test_rss_092_without_dates_lists_undated_items() -> None:
+    listing = parse_feed((FEEDS / "heraldsun.rss").read_bytes(), "https://f.example/h")
+    assert [c.published for c in listing.candidates] == [None, None]
 
 
 @needs_corpus
@@ -133,3 +171,28 @@ def test_real_sitemaps(name: str, urls: int, sitemaps: int) -> None:
     listing = parse_sitemap((FEEDS / name).read_bytes(), f"https://maps.example/{name}")
     assert len(listing.candidates) >= urls
     assert len(listing.sitemaps) >= sitemaps
+
+
+@needs_corpus
+def test_news_sitemaps_give_publication_dates_and_titles() -> None:
+    for name in ("sitemap-news.xml", "shinpaideshou-news-sitemap.xml"):
+        listing = parse_sitemap((FEEDS / name).read_bytes(), f"https://maps.example/{name}")
+        assert all(c.published for c in listing.candidates), name
+        assert all(c.title for c in listing.candidates), name
+
+
+@needs_corpus
+def test_every_real_feed_and_sitemap_has_a_test() -> None:
+    import inspect
+    import sys
+
+    source = inspect.getsource(sys.modules[__name__])
+    files = {f.name for f in FEEDS.iterdir() if not f.name.startswith("LICENSE")}
+    assert {name for name in files if f'"{name}"' not in source} == set()
+
+
+def test_localised_rfc822_dates() -> None:
+    assert parse_date("Seg, 24 Set 2018 19:42:40 -0300").isoformat() == "2018-09-24T19:42:40-03:00"
+    assert parse_date("Di, 3 Mär 2020 10:00:00 +0100").isoformat() == "2020-03-03T10:00:00+01:00"
+    assert parse_date("mer., 5 févr. 2020 10:00:00 +0100").month == 2
+    assert parse_date("not a date") is None
