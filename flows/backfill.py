@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
@@ -22,6 +22,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from pydantic import WithJsonSchema
 from sqlmodel import Session
 
 from extractors import batch
@@ -47,8 +48,13 @@ def configured_source_names() -> tuple[str, ...]:
         return ()
 
 
-_NAMES = configured_source_names()
-SourceName = Literal[_NAMES] if _NAMES else str  # type: ignore[valid-type]
+# The form offers the configured names; the run checks names against the file it really uses
+# (`sources_file` may name another), so validation is `_choose`'s, not the schema's.
+_CHOICES = {"enum": list(names)} if (names := configured_source_names()) else {}
+SourceNames = Annotated[
+    list[str],
+    WithJsonSchema({"type": "array", "uniqueItems": True, "items": {"type": "string", **_CHOICES}}),
+]
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -110,7 +116,7 @@ def retag_batch(database_url: str, ids: list[int], watchlist_file: Path) -> tupl
 def backfill_flow(
     start: date,
     end: date,
-    sources: list[SourceName] = [],  # noqa: B006 - Prefect copies parameters per run
+    sources: SourceNames = [],  # noqa: B006 - Prefect copies parameters per run
     retag_only: bool = False,
     render_digests: bool = False,
     send_digests: bool = False,

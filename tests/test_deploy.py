@@ -211,3 +211,18 @@ def test_screenshot_of_backfill_form(deployed: Deployed, tmp_path: Path) -> None
         check=True, capture_output=True, timeout=120,
     )
     assert out.stat().st_size > 20_000
+
+
+def test_automation_installs_once(deployed: Deployed) -> None:
+    for _ in range(2):  # installing twice replaces, never duplicates
+        done = subprocess.run([sys.executable, "automations/install.py"], cwd=REPO,
+                              env=deployed.env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    found = _api(deployed, "POST", "/automations/filter",
+                 json={"automations": {"name": {"any_": ["pactwatch-run-failed"]}}}).json()
+    assert len(found) == 1
+    (action,) = found[0]["actions"]
+    notify = _deployment(deployed, "notify-operators/notify-operators")
+    assert action["type"] == "run-deployment" and action["deployment_id"] == notify["id"]
+    assert set(found[0]["trigger"]["expect"]) == {"prefect.flow-run.Failed",
+                                                  "prefect.flow-run.Crashed"}
