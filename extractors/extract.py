@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from trafilatura.utils import load_html
 
 from extractors.article import Article, DateCandidate
+from extractors.body import choose_text, continue_chunks
 from extractors.dates import choose_date, meta_dates, parse_stamp, title_date, url_date
 from extractors.discover import canonical_url
 from extractors.errors import ExtractionFailed
@@ -34,10 +35,6 @@ TRAFILATURA_SETTINGS: dict[str, Any] = {
     "favor_precision": True,
     "include_tables": True,
 }
-# JSON-LD articleBody replaces trafilatura's text only when it holds nearly all of it and is
-# clearly longer: trafilatura cut part of the article the publisher declares (measured).
-JSONLD_COVERS = 0.95
-JSONLD_LONGER = (1.15, 1.5)
 AUTHOR_SPLIT = re.compile(r"\s*(?:[,;&]|\s(?:and|und|og|et|y|e|i|och|en|ve)\s)\s*", re.I)
 AUTHOR_NOISE = re.compile(r"\s*\([^)]{0,20}\)\s*$|^(?:by|von|par|por|door|di|af)\s+", re.I)
 WORD = re.compile(r"\w+")
@@ -71,7 +68,10 @@ def _extract(html: bytes | str, url: str, hints: Sequence[DateCandidate]) -> Art
     page = _page_metadata(tree, url)
     declared = article_json_ld(tree) or JsonLdArticle()
     doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_SETTINGS)
-    text = choose_text((getattr(doc, "text", None) or "").strip(), declared.body)
+    found = (getattr(doc, "text", None) or "").strip()
+    if found:
+        found = continue_chunks(tree, found, url, TRAFILATURA_SETTINGS)
+    text = choose_text(found, declared.body)
     if not text:
         raise ExtractionFailed(url, "no article text found")
     sitename = page["sitename"] or getattr(doc, "sitename", None)
@@ -96,30 +96,6 @@ def _extract(html: bytes | str, url: str, hints: Sequence[DateCandidate]) -> Art
         )
     except ValidationError as exc:
         raise ExtractionFailed(url, f"invalid article: {exc.errors()[0]['msg']}") from None
-
-
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    tokens = WORD.findall(text)
-    return {tuple(tokens[i : i + 4]) for i in range(max(1, len(tokens) - 3))}
-
-
-def choose_text(found: str, declared: str) -> str:
-    """trafilatura's text, unless the JSON-LD articleBody evidently holds more of the article.
-
-    The declared body wins when it contains at least JSONLD_COVERS of trafilatura's 4-word
-    shingles and is 15-50% longer. Shorter declared bodies are usually teasers; much longer
-    ones carry captions, newsletters or markup junk.
-    """
-    if not declared:
-        return found
-    if not found:
-        return declared
-    ratio = len(declared) / len(found)
-    if not JSONLD_LONGER[0] <= ratio <= JSONLD_LONGER[1]:
-        return found
-    ours = _shingles(found)
-    covered = len(ours & _shingles(declared)) / len(ours)
-    return declared if covered >= JSONLD_COVERS else found
 
 
 def _squash(name: str) -> str:
