@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 TITLE_ORDER = ("json-ld", "og:title", "twitter:title", "h1", "title")
 SEPARATOR = re.compile(r"\s+[|–—\-·»/•*]\s+|\s*[|｜ㅣ：]\s*|\s*:\s+")
 ALNUM = re.compile(r"\W+")
+# A kicker (German "Dachzeile") set before the headline: "SVP-Sonderparteitag zur Migration: ".
+KICKER = re.compile(r"[^:|–—]{2,60}(?::|\s[|–—])\s+")
+QUOTES = re.compile("[\"“”„«»‘’‚‹›'「」『』]")
 
 
 def clean_title(text: str | None) -> str:
@@ -65,10 +68,24 @@ def strip_site_name(title: str, sitename: str | None = None, url: str = "") -> s
     return title
 
 
+def _variant(chosen: str, other: str) -> bool:
+    """Whether `other` is `chosen` without a kicker, or with fewer quotation marks."""
+    if chosen.endswith(other) and KICKER.fullmatch(chosen[: -len(other)]):
+        return True
+    return (
+        QUOTES.sub("", chosen) == QUOTES.sub("", other)
+        and len(QUOTES.findall(other)) < len(QUOTES.findall(chosen))
+    )
+
+
 def choose_title(candidates: Mapping[str, str], sitename: str | None, url: str) -> str:
-    """The first non-empty candidate in TITLE_ORDER, with site branding stripped."""
-    for origin in TITLE_ORDER:
-        title = strip_site_name(candidates.get(origin) or "", sitename, url)
-        if title:
-            return title
-    return ""
+    """The first non-empty candidate in TITLE_ORDER, with site branding stripped.
+
+    When another candidate is the same headline without a kicker ("Kicker: Headline") or
+    without quotation marks the chosen one adds, that plainer form wins.
+    """
+    titles = [strip_site_name(candidates.get(origin) or "", sitename, url) for origin in TITLE_ORDER]
+    titles = [t for t in titles if t]
+    if not titles:
+        return ""
+    return next((other for other in titles[1:] if _variant(titles[0], other)), titles[0])
