@@ -108,6 +108,51 @@ def test_title_keeps_its_own_colon() -> None:
     assert extract_article(page, URL).title == "Tony Blair: Why there has to be compromise"
 
 
+@pytest.mark.parametrize(
+    ("headline", "og_title", "expected"),
+    [
+        ("Diplomacy: Quad ministers meet in Tokyo", "Quad ministers meet in Tokyo",
+         "Quad ministers meet in Tokyo"),
+        ('"Quad ministers" meet in Tokyo', "Quad ministers meet in Tokyo",
+         "Quad ministers meet in Tokyo"),
+        ("Quad ministers meet in Tokyo", "Tokyo talks: what the Quad agreed",
+         "Quad ministers meet in Tokyo"),
+    ],
+    ids=["kicker", "quotes", "different-headline"],
+)
+def test_title_prefers_plain_variant_of_headline(
+    headline: str, og_title: str, expected: str
+) -> None:
+    data = {**JSON_LD, "headline": headline}
+    head = (
+        f'<meta property="og:title" content="{og_title.replace(chr(34), "&quot;")}">'
+        f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    )
+    assert extract_article(_page(head), URL).title == expected
+
+
+def test_article_cut_into_chunks_is_read_whole() -> None:
+    """Paragraphs in later elements of the body's class (around an ad) are kept."""
+    more = [
+        f"Paragraph {n} of the second half: the delegations then turned to energy security, "
+        "critical minerals and the financing of ports across the Pacific island states."
+        for n in range(1, 5)
+    ]
+    page = (
+        "<html><head><title>Quad</title></head><body><main>"
+        f'<div class="grid"><div class="article-body">{BODY}</div></div>'
+        '<div class="ad"><p>Advertisement</p></div>'
+        '<div class="grid"><div class="article-body">'
+        + "".join(f"<p>{p}</p>" for p in more)
+        + "</div></div>"
+        '<div class="grid"><div class="article-body"><p>Related: Quad in brief</p>'
+        "</div></div></main></body></html>"
+    )
+    text = extract_article(page, URL).text
+    assert PARAGRAPHS[0][:40] in text and more[-1][:40] in text
+    assert "Advertisement" not in text and "Related" not in text
+
+
 def test_cookie_banner_and_comments_are_left_out() -> None:
     banner = (
         '<div id="cookie-banner" class="cookie-consent"><p>We use cookies to improve your '
@@ -235,9 +280,9 @@ def test_corpus_thresholds() -> None:
 
     news = bench.measure(bench.pactwatch_method, bench.news_pages())
     body = bench.measure(bench.pactwatch_method, bench.benchmark_pages())
-    assert body.f1()[2] >= 0.962
+    assert body.f1()[2] >= 0.970
     assert sum(news.day) / len(news.day) >= 0.985
-    assert sum(news.title) / len(news.title) >= 0.86
+    assert sum(news.title) / len(news.title) >= 0.88
     assert sum(news.authors) / len(news.authors) >= 0.87
 
 
