@@ -1,5 +1,6 @@
 """Production path against a real `prefect server`: work pool, `prefect deploy --all` from
-prefect.yaml, a backfill started through the API the UI's run form uses, a worker running it.
+prefect.yaml, a backfill started through the API the UI's run form uses, a process worker
+running it, and the failure automation emailing the operators (to the outbox).
 
 Also the screenshot of the backfill run form (headless Chromium), written to
 docs/backfill-form.png by `make screenshot-ui` (PACTWATCH_SCREENSHOT names the file).
@@ -90,14 +91,26 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
             deployed = Deployed(env, api, site, tmp)
             deployed.run("work-pool", "create", "pactwatch", "--type", "process", "--overwrite")
             deployed.run("--no-prompt", "deploy", "--all")
-            yield deployed
-        finally:
-            server.terminate()
+            worker = subprocess.Popen(  # one worker for the module, polling every second
+                [str(BIN / "prefect"), "worker", "start", "--pool", "pactwatch", "--type",
+                 "process"], cwd=REPO, env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1"},
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
             try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+                yield deployed
+            finally:
+                _stop(worker)
+        finally:
+            _stop(server)
             log.close()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _wait_healthy(api: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -162,8 +175,6 @@ def test_backfill_from_the_run_form(deployed: Deployed) -> None:
         json={"parameters": {"start": str(first), "end": str(last),
                              "sources": ["harbour-times", "pacific-ledger"]}},
     ).json()
-    deployed.run("worker", "start", "--pool", "pactwatch", "--type", "process", "--run-once",
-                 timeout=240)
     state = _wait_final(deployed, run["id"])
     assert state["type"] == "COMPLETED", state
 
@@ -188,7 +199,7 @@ def test_backfill_from_the_run_form(deployed: Deployed) -> None:
     assert any(r["note"] == "nothing found" for r in rows)
 
 
-def _wait_final(deployed: Deployed, run_id: str, timeout: float = 120) -> dict:
+def _wait_final(deployed: Deployed, run_id: str, timeout: float = 180) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = _api(deployed, "GET", f"/flow_runs/{run_id}").json()["state"]
@@ -226,3 +237,27 @@ def test_automation_installs_once(deployed: Deployed) -> None:
     assert action["type"] == "run-deployment" and action["deployment_id"] == notify["id"]
     assert set(found[0]["trigger"]["expect"]) == {"prefect.flow-run.Failed",
                                                   "prefect.flow-run.Crashed"}
+
+
+def test_failed_run_emails_the_operators(deployed: Deployed) -> None:
+    subprocess.run([sys.executable, "automations/install.py"], cwd=REPO, env=deployed.env,
+                   check=True, capture_output=True, timeout=120)
+    backfill = _deployment(deployed, "backfill/backfill")
+    failing = _api(
+        deployed, "POST", f"/deployments/{backfill['id']}/create_flow_run",
+        json={"parameters": {"start": "2024-01-01", "end": "2024-01-01",
+                             "sources_file": str(deployed.tmp / "missing.yaml")}},
+    ).json()
+    assert _wait_final(deployed, failing["id"])["type"] == "FAILED"
+    notify = _deployment(deployed, "notify-operators/notify-operators")
+    deadline, runs = time.monotonic() + 60, []
+    while not runs and time.monotonic() < deadline:  # the automation reacts to the event
+        time.sleep(1)
+        runs = _api(deployed, "POST", "/flow_runs/filter",
+                    json={"deployments": {"id": {"any_": [notify["id"]]}}}).json()
+    assert runs, "the automation started no notify-operators run"
+    assert runs[0]["parameters"] == {"flow_run_id": failing["id"]}
+    assert _wait_final(deployed, runs[0]["id"])["type"] == "COMPLETED"
+    (alert,) = (deployed.tmp / "out" / "outbox").glob("alert-*.eml")
+    text = alert.read_text(encoding="utf-8")
+    assert "backfill run" in text and "Failed" in text and failing["id"] in text
