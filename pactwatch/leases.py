@@ -22,6 +22,7 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
@@ -104,10 +105,14 @@ def hold(
 def hold_for(
     database_url: str, urls: Iterable[str], policies: Mapping[str, Any]
 ) -> AbstractContextManager[str]:
-    """Hold the leases of the hosts of `urls`, with each host's `policies[host].delay`."""
-    hosts = hosts_of(urls)
-    delays = {h: policies[h].delay for h in hosts if h in policies}
-    return hold(database_url, hosts, delays)
+    """Hold the leases of the hosts of `urls`, with each host's `policies[host].delay`.
+
+    The lease outlives the slowest host's requests paced at its delay, plus 15 minutes.
+    """
+    per_host = Counter(host_key(u) for u in urls if u)
+    delays = {h: policies[h].delay for h in per_host if h in policies}
+    ttl = 900.0 + max((delays.get(h, 0.0) * n for h, n in per_host.items()), default=0.0)
+    return hold(database_url, per_host, delays, ttl=ttl)
 
 
 def holders(database_url: str) -> dict[str, str | None]:

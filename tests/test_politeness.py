@@ -24,7 +24,7 @@ HOST = "http://example.test:80"
 class InFlight:
     """Counts simultaneous requests at the sample site (each one held a little longer)."""
 
-    def __init__(self, hold: float = 0.05) -> None:
+    def __init__(self, hold: float = 0.15) -> None:
         self.hold, self.now, self.peak, self.total = hold, 0, 0, 0
         self.lock = threading.Lock()
 
