@@ -217,7 +217,8 @@ def test_screenshot_of_backfill_form(deployed: Deployed, tmp_path: Path) -> None
     url = f"{ui}/deployments/deployment/{backfill['id']}/run"
     subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--window-size=1280,1500", "--virtual-time-budget=20000",
+         "--window-size=1280,1500", "--virtual-time-budget=30000",
+         "--blink-settings=preferredColorScheme=1", "--force-prefers-reduced-motion",
          f"--user-data-dir={tmp_path / 'chromium'}", f"--screenshot={out}", url],
         check=True, capture_output=True, timeout=120,
     )
