@@ -197,3 +197,25 @@ def test_health_flags_sudden_changes() -> None:
         {"found": 1, "new": 1, "stored": 1, "duplicates": 0, "failed": 0, "mentions": 0},
         reports.health(now, before),
     )
+
+
+def test_archive_pages_list_a_days_articles(site: SampleSite) -> None:
+    from extractors.sources import Source
+    from pactwatch import archive
+    from pactwatch.settings import load_settings
+
+    class ArchivedSource(Source):  # sources.yaml gains `archive:`; the pattern is data
+        archive: str | None = None
+
+    settings = load_settings({"PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true"})
+    day = site.today - timedelta(days=2)
+    good = ArchivedSource(name="harbour-times", homepage=site.url("/harbour/"), delay=0,
+                          archive=site.url("/harbour/") + "?day={day:%Y-%m-%d}")
+    bad = ArchivedSource(name="pacific-ledger", homepage=site.url("/ledger/"), delay=0,
+                         archive=site.url("/ledger/archive/{day:%Y/%m/%d}/"))
+    found = archive.discover_archives([good, bad], [day], settings)
+    assert ("GET", f"/harbour/?day={day:%Y-%m-%d}") in site.requests
+    harbour = {a.url for a in site.articles if a.outlet == "harbour-times"}
+    assert found.work and {w.url for w in found.work} <= harbour
+    assert {chunks.day_of(w) for w in found.work} == {day}
+    assert [(f.source, f.kind) for f in found.failures] == [("pacific-ledger", "archive-page")]
