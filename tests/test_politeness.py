@@ -85,20 +85,32 @@ def test_two_concurrent_ingests_keep_the_host_limit(
     assert counter.peak == 2, f"peak {counter.peak} simultaneous requests, limit 2"
 
 
-@pytest.mark.slow
-def test_without_leases_the_limit_is_exceeded(
-    prefect_harness: None,
-    pipeline_env: dict[str, str],
-    counted_site: tuple[SampleSite, InFlight],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("leased", [False, True])
+def test_two_fetchers_at_once_exceed_the_limit_only_without_leases(
+    counted_site: tuple[SampleSite, InFlight], tmp_path: Path, sqlite_url: str, leased: bool
 ) -> None:
-    """The control: with process-local limits only, two runs together exceed the limit."""
+    """The control: process-local limits alone let two concurrent batches exceed the limit."""
+    from extractors import batch
+    from extractors.sources import load_sources
+    from pactwatch.settings import load_settings
+
     site, counter = counted_site
-    monkeypatch.setattr(leases, "hold_for", lambda *a, **k: contextlib.nullcontext("none"))
-    monkeypatch.setenv("PACTWATCH_BATCH_SIZE", "8")
-    _two_ingests(_sources(site, tmp_path / "sources.yaml", concurrency=2))
-    assert counter.peak > 2
+    sources = load_sources(_sources(site, tmp_path / "sources.yaml", concurrency=2))
+    settings = load_settings({"PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
+                              "PACTWATCH_DATABASE_URL": sqlite_url})
+    work = [batch.Work(a.url, a.outlet) for a in site.articles[:8]]
+    together = threading.Barrier(2)
+
+    def fetch_batch(_: int) -> int:
+        together.wait()
+        hold = (leases.hold_for(sqlite_url, [w.url for w in work], batch.host_policies(sources))
+                if leased else contextlib.nullcontext())
+        with hold:
+            return len(batch.fetch(work, sources, settings)[0])
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(fetch_batch, range(2))) == [8, 8]
+    assert counter.peak == 2 if leased else counter.peak > 2
 
 
 def test_lease_is_exclusive_and_waits_for_the_delay(sqlite_url: str) -> None:
