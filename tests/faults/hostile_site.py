@@ -316,7 +316,10 @@ def _send(request: BaseHTTPRequestHandler, status: int, body: bytes = b"",
         request.send_header(key, value)
     request.send_header("Content-Length", str(len(body)))
     request.end_headers()
-    request.wfile.write(body)
+    try:
+        request.wfile.write(body)
+    except OSError:
+        request.close_connection = True  # the client is gone (killed, or gave up)
 
 
 def _stream(request: BaseHTTPRequestHandler, total: int, chunk: bytes,
