@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from collections import Counter
@@ -32,7 +33,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Column, MetaData, Table, Text, insert, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from extractors.errors import PactwatchError
 from storage.db import engine_for
@@ -49,6 +50,7 @@ host_lease = Table(
 )
 
 POLL_FIRST = 0.01
+_FIRST_USE = threading.Lock()
 POLL_MAX = 0.2
 
 
@@ -122,10 +124,24 @@ def holders(database_url: str) -> dict[str, str | None]:
     return {host: holder for host, holder in rows}
 
 
-@cache
 def _engine(database_url: str) -> Engine:
+    with _FIRST_USE:
+        return _engine_with_table(database_url)
+
+
+@cache
+def _engine_with_table(database_url: str) -> Engine:
+    """The engine, with the lease table created (once; racing processes are retried)."""
     engine = engine_for(database_url)
-    metadata.create_all(engine, checkfirst=True)
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite: no read-then-write race
+                metadata.create_all(conn, checkfirst=True)
+            return engine
+        except (OperationalError, IntegrityError, ProgrammingError):
+            if attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))
     return engine
 
 
