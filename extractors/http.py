@@ -115,13 +115,31 @@ def check_address(url: str, allow_private: bool) -> None:
         raise FetchFailed(url, "connection", f"cannot resolve {parts.hostname}: {exc}") from None
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
+        if not is_public(address):
             raise FetchFailed(
                 url,
                 "forbidden-address",
                 f"{parts.hostname} resolves to non-public address {address}; "
                 "set PACTWATCH_ALLOW_PRIVATE_ADDRESSES=true to allow it",
             )
+
+
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether `address` is a public unicast address, also for the IPv4 address an IPv6 one
+    carries (mapped ::ffff:a.b.c.d, 6to4 2002::/16, NAT64 64:ff9b::/96): 64:ff9b::7f00:1 is
+    "global" to `ipaddress` but reaches 127.0.0.1 through a NAT64 gateway."""
+    if not address.is_global or address.is_multicast:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public(embedded)
+    return True
 
 
 @dataclass
@@ -143,7 +161,11 @@ class Fetcher:
         settings: Settings,
         policies: Mapping[str, HostPolicy] | None = None,
         default: HostPolicy = HostPolicy(),
+        guard: Callable[[str], None] | None = None,
     ) -> None:
+        """`guard(url)` vets every hop before it is requested (raising FetchFailed); the
+        default is `check_address` with `settings.allow_private_addresses`."""
+        self.guard = guard or (lambda url: check_address(url, settings.allow_private_addresses))
         self.client = client
         self.default = default
         self.settings = settings
@@ -169,7 +191,7 @@ class Fetcher:
     async def _fetch(self, url: str, headers: Mapping[str, str], require_html: bool) -> Page:
         current, seen = url, {url}
         for _ in range(self.settings.max_redirects + 1):
-            check_address(current, self.settings.allow_private_addresses)
+            self.guard(current)
             await self._check_robots(current)
             response_headers, status, body = await self._get_with_retries(current, headers)
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:

@@ -309,8 +309,8 @@ def gzip_bomb() -> bytes:
 # --- the server ------------------------------------------------------------------------------
 
 
-def _send(request: BaseHTTPRequestHandler, status: int, body: bytes = b"",
-          headers: dict[str, str] | None = None) -> None:
+def send(request: BaseHTTPRequestHandler, status: int, body: bytes = b"",
+         headers: dict[str, str] | None = None) -> None:
     request.send_response(status)
     for key, value in {"Content-Type": "text/html; charset=utf-8", **(headers or {})}.items():
         request.send_header(key, value)
@@ -349,6 +349,7 @@ class HostileSite:
 
     faults: bool = True
     blocker: bool = False
+    extra: dict[str, Handler] = field(default_factory=dict)  # more routes on the main host
     big_feed_delay: float = 2.0  # finish after the other listings (see test_discovery_stall)
     hits: dict[str, int] = field(default_factory=dict)
     times: dict[str, list[float]] = field(default_factory=dict)
@@ -434,7 +435,7 @@ class HostileSite:
                 key = prefix + path
                 site.hits[key] = site.hits.get(key, 0) + 1
                 site.times.setdefault(key, []).append(time.monotonic())
-                routes.get(path, lambda r: _send(r, 404, b"not found"))(self)
+                routes.get(path, lambda r: send(r, 404, b"not found"))(self)
 
         server.RequestHandlerClass = RequestHandler
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -442,7 +443,7 @@ class HostileSite:
     def _page(self, good: Good) -> Handler:
         body = article_html(good, self.published)
         charset = f"; charset={good.charset}" if good.declared in ("header", "both") else ""
-        return lambda r: _send(r, 200, body, {"Content-Type": "text/html" + charset})
+        return lambda r: send(r, 200, body, {"Content-Type": "text/html" + charset})
 
     def _feed(self, goods: list[Good], extra: list[str] = ()) -> bytes:
         date = format_datetime(self.published)
@@ -462,14 +463,14 @@ class HostileSite:
 
     def _main_routes(self) -> dict[str, Handler]:
         routes: dict[str, Handler] = {
-            "/robots.txt": lambda r: _send(r, 200, b"User-agent: *\nAllow: /\n",
+            "/robots.txt": lambda r: send(r, 200, b"User-agent: *\nAllow: /\n",
                                            {"Content-Type": "text/plain"}),
         }
         goods = [g for g in self.good() if g.listed == "feed"]
         hostile = [self.url(f.path) for f in FAULTS if f.path.startswith(("/a/", "refused"))]
         rss = {"Content-Type": "application/rss+xml"}
         feed = self._feed(goods, hostile if self.faults else [])
-        routes["/feeds/main.xml"] = lambda r: _send(r, 200, feed, rss)
+        routes["/feeds/main.xml"] = lambda r: send(r, 200, feed, rss)
         for good in self.good():
             if good.listed != "slow":
                 routes[good.path] = self._page(good)
@@ -484,16 +485,16 @@ class HostileSite:
             routes[BLOCKER.path] = blocker
         if self.faults:
             routes |= self._fault_routes()
-        return routes
+        return routes | self.extra
 
     def _fault_routes(self) -> dict[str, Handler]:
         stop, rss = self.stop, {"Content-Type": "application/rss+xml"}
         xml = {"Content-Type": "application/xml"}
         routes: dict[str, Handler] = {}
         for status in (500, 502, 403, 404, 410):
-            routes[f"/a/status-{status}"] = lambda r, s=status: _send(r, s, b"<h1>error</h1>")
+            routes[f"/a/status-{status}"] = lambda r, s=status: send(r, s, b"<h1>error</h1>")
         for status in (503, 429):
-            routes[f"/a/status-{status}"] = lambda r, s=status: _send(
+            routes[f"/a/status-{status}"] = lambda r, s=status: send(
                 r, s, b"<h1>busy</h1>", {"Retry-After": "1"}
             )
 
@@ -521,25 +522,25 @@ class HostileSite:
             r, 100 * MAX_BODY, chunk, {**html, "Content-Length": str(100 * MAX_BODY)}, stop=stop)
         routes["/a/huge-streamed"] = lambda r: _stream(
             r, 100 * MAX_BODY, chunk, {**html, "Connection": "close"}, stop=stop)
-        routes["/a/gzip-bomb"] = lambda r: _send(
+        routes["/a/gzip-bomb"] = lambda r: send(
             r, 200, gzip_bomb(), {"Content-Encoding": "gzip"})
-        routes["/a/loop-one"] = lambda r: _send(r, 302, headers={"Location": "/a/loop-two"})
-        routes["/a/loop-two"] = lambda r: _send(r, 302, headers={"Location": "/a/loop-one"})
-        routes["/a/to-file"] = lambda r: _send(r, 301, headers={"Location": "file:///etc/passwd"})
+        routes["/a/loop-one"] = lambda r: send(r, 302, headers={"Location": "/a/loop-two"})
+        routes["/a/loop-two"] = lambda r: send(r, 302, headers={"Location": "/a/loop-one"})
+        routes["/a/to-file"] = lambda r: send(r, 301, headers={"Location": "file:///etc/passwd"})
         pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
-        routes["/a/annual-report-2026"] = lambda r: _send(
+        routes["/a/annual-report-2026"] = lambda r: send(
             r, 200, pdf, {"Content-Type": "application/pdf"})
         png = b"\x89PNG\r\n\x1a\n" + bytes(64)
-        routes["/a/photo-of-the-day"] = lambda r: _send(r, 200, png, {"Content-Type": "image/png"})
-        routes["/a/empty-page"] = lambda r: _send(r, 200, b"")
+        routes["/a/photo-of-the-day"] = lambda r: send(r, 200, png, {"Content-Type": "image/png"})
+        routes["/a/empty-page"] = lambda r: send(r, 200, b"")
         truncated = article_html(TRUNCATED, self.published)
         truncated = truncated[: truncated.index(b" on</p>") + 3]  # cut mid-paragraph
-        routes[TRUNCATED.path] = lambda r: _send(r, 200, truncated)
-        routes["/feeds/not-xml"] = lambda r: _send(
+        routes[TRUNCATED.path] = lambda r: send(r, 200, truncated)
+        routes["/feeds/not-xml"] = lambda r: send(
             r, 200, b"<html><body><h1>Feed moved</h1><p>Sorry & goodbye</body>", rss)
-        routes["/feeds/lol.xml"] = lambda r: _send(r, 200, LOL_FEED, rss)
-        routes["/feeds/xxe.xml"] = lambda r: _send(r, 200, XXE_FEED, rss)
-        routes["/sitemaps/xxe.xml"] = lambda r: _send(r, 200, XXE_SITEMAP, xml)
+        routes["/feeds/lol.xml"] = lambda r: send(r, 200, LOL_FEED, rss)
+        routes["/feeds/xxe.xml"] = lambda r: send(r, 200, XXE_FEED, rss)
+        routes["/sitemaps/xxe.xml"] = lambda r: send(r, 200, XXE_SITEMAP, xml)
         big = self._big_feed()
 
         def big_feed(request: BaseHTTPRequestHandler) -> None:
@@ -562,7 +563,7 @@ class HostileSite:
             f"<sitemap><loc>{self.base_url}/sitemaps/news.xml</loc></sitemap>"
             "</sitemapindex>"
         ).encode()
-        routes["/sitemaps/index.xml"] = lambda r: _send(r, 200, index, xml)
+        routes["/sitemaps/index.xml"] = lambda r: send(r, 200, index, xml)
         news = "".join(
             f"<url><loc>{self.good_url(g)}</loc><lastmod>{self.published.isoformat()}</lastmod>"
             "</url>"
@@ -572,7 +573,7 @@ class HostileSite:
             "<?xml version='1.0' encoding='UTF-8'?>"
             f"<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{news}</urlset>"
         ).encode()
-        routes["/sitemaps/news.xml"] = lambda r: _send(r, 200, gzip.compress(sitemap), xml)
+        routes["/sitemaps/news.xml"] = lambda r: send(r, 200, gzip.compress(sitemap), xml)
         return routes
 
     def _big_feed(self) -> bytes:
@@ -598,7 +599,7 @@ class HostileSite:
         feed = self._feed([good])
         routes = {
             "/robots.txt": lambda r: self.stop.wait(30),
-            "/feed.xml": lambda r: _send(r, 200, feed, {"Content-Type": "application/rss+xml"}),
+            "/feed.xml": lambda r: send(r, 200, feed, {"Content-Type": "application/rss+xml"}),
             good.path: self._page(good),
         }
         return routes
