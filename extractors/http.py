@@ -4,7 +4,8 @@ Every way a fetch can go wrong ends as `FetchFailed(url, kind, reason)` with one
 below, so a batch can record it as a row and carry on:
 
     invalid-url        not an http(s) URL
-    forbidden-address  resolves to a private, loopback or link-local address (SSRF guard)
+    forbidden-address  resolves to a private, loopback, link-local or multicast address, or
+                       the connection lands on one (SSRF guard; checked on every hop)
     robots             disallowed by the site's robots.txt
     timeout            connect, read or total time exceeded (after retries)
     connection         refused, reset or DNS failure (after retries)
@@ -246,6 +247,7 @@ class Fetcher:
                     await asyncio.sleep(wait)
                 host.next_start = time.monotonic() + host.delay
             async with self.client.stream("GET", url, headers=dict(headers)) as response:
+                self._check_peer(url, response)
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 if response.status_code >= 300:
                     return response_headers, response.status_code, b""
@@ -256,6 +258,21 @@ class Fetcher:
                 async for chunk in response.aiter_raw():
                     decoder.feed(chunk)
                 return response_headers, response.status_code, decoder.finish()
+
+    def _check_peer(self, url: str, response: httpx.Response) -> None:
+        """Refuse an answer from a non-public address the guard did not see (DNS rebinding:
+        the name resolved to a public address for the check, to a private one to connect).
+        The request has gone out by then, but nothing of the answer is read or used."""
+        if self.settings.allow_private_addresses:
+            return
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if not peer:
+            return
+        address = ipaddress.ip_address(str(peer[0]).split("%")[0])
+        if not is_public(address):
+            reason = f"connected to non-public address {address}"
+            raise FetchFailed(url, "forbidden-address", reason)
 
     async def _host(self, url: str) -> _Host:
         parts = urlsplit(url)

@@ -111,6 +111,26 @@ def test_every_redirect_hop_is_checked_after_dns_resolution() -> None:
         assert allowed.final_url == site.url(article)
 
 
+def test_an_answer_from_a_private_address_the_guard_did_not_see_is_refused() -> None:
+    """DNS rebinding: the name resolved to a public address for the check and to a private
+    one for the connection. Simulated with a guard that passes everything: the connected
+    peer (127.0.0.1) is checked again, and nothing of the answer is used."""
+    settings = load_settings({**fault_env(), "PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "false"})
+
+    async def fetch(url: str) -> Any:
+        async with make_client(settings) as client:
+            fetcher = Fetcher(client, settings, {}, HostPolicy(4, 0), guard=lambda url: None)
+            try:
+                return await fetcher.fetch(url, require_html=True)
+            except FetchFailed as exc:
+                return exc
+
+    with HostileSite(faults=False) as site:
+        result = asyncio.run(fetch(site.url("/a/manila-tokyo-access-pact-ratified")))
+    assert isinstance(result, FetchFailed) and result.kind == "forbidden-address", result
+    assert "connected to non-public address 127.0.0.1" in result.reason
+
+
 def test_a_run_with_default_settings_fetches_nothing_on_loopback(
     prefect_harness: None, pipeline_env: dict[str, str], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
