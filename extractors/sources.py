@@ -26,6 +26,10 @@ class Source(BaseModel):
     concurrency: int = Field(2, ge=1, le=32)
     delay: float = Field(1.0, ge=0)
     window_days: int = Field(7, ge=1)
+    archive: str | None = Field(
+        None,
+        description="Archive page URL pattern for backfills, e.g. https://x/archive/{day:%Y/%m/%d}/",
+    )
 
 
 def load_sources(path: str | Path) -> list[Source]:

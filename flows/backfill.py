@@ -233,6 +233,6 @@ def _archive_urls(sources: list[Source], days: list[date]) -> list[str]:
     return [
         url
         for s in sources
-        if (pattern := archive.archive_pattern(s))
+        if (pattern := s.archive)
         for _, url in archive.archive_urls(pattern, days)
     ]

@@ -49,11 +49,6 @@ class WarcRecord:
     offset: int
 
 
-def archive_pattern(source: Source) -> str | None:
-    """The source's archive URL pattern, if its configuration declares one."""
-    return getattr(source, "archive", None)
-
-
 def archive_urls(pattern: str, days: Sequence[date]) -> list[tuple[date, str]]:
     """The archive page of each day: `pattern.format(day=day)`."""
     return [(day, pattern.format(day=day)) for day in days]
@@ -73,7 +68,7 @@ async def _discover_archives(
     pages = [
         (source, day, url)
         for source in sources
-        if (pattern := archive_pattern(source))
+        if (pattern := source.archive)
         for day, url in archive_urls(pattern, days)
     ]
     async with make_client(settings) as client:

@@ -20,37 +20,26 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Column, MetaData, Table, Text, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 
 from extractors.errors import PactwatchError
 from storage.db import engine_for
-from storage.models import UTCDateTime, utcnow
+from storage.models import HostLeaseRow, utcnow
 
-metadata = MetaData()
-host_lease = Table(
-    "host_lease",
-    metadata,
-    Column("host", Text, primary_key=True),
-    Column("holder", Text, nullable=True),
-    Column("expires", UTCDateTime(), nullable=True),
-    Column("released", UTCDateTime(), nullable=True),
-)
+host_lease = HostLeaseRow.__table__
 
 POLL_FIRST = 0.01
-_FIRST_USE = threading.Lock()
 POLL_MAX = 0.2
 
 
@@ -125,24 +114,8 @@ def holders(database_url: str) -> dict[str, str | None]:
 
 
 def _engine(database_url: str) -> Engine:
-    with _FIRST_USE:
-        return _engine_with_table(database_url)
-
-
-@cache
-def _engine_with_table(database_url: str) -> Engine:
-    """The engine, with the lease table created (once; racing processes are retried)."""
-    engine = engine_for(database_url)
-    for attempt in range(5):
-        try:
-            with engine.begin() as conn:  # BEGIN IMMEDIATE on SQLite: no read-then-write race
-                metadata.create_all(conn, checkfirst=True)
-            return engine
-        except (OperationalError, IntegrityError, ProgrammingError):
-            if attempt == 4:
-                raise
-            time.sleep(0.1 * (attempt + 1))
-    return engine
+    """The engine; `engine_for` brings the schema (and so the lease table) up to date."""
+    return engine_for(database_url)
 
 
 def _acquire(

@@ -239,3 +239,14 @@ class BackfillChunkRow(SQLModel, table=True):
     state: str = Field(default="pending", index=True)
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     finished: datetime | None = _when()
+
+
+class HostLeaseRow(SQLModel, table=True):
+    """Who may fetch from a host right now, shared by every process (`pactwatch.leases`)."""
+
+    __tablename__ = "host_lease"
+
+    host: str = Field(sa_column=Column(Text, primary_key=True))
+    holder: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    expires: datetime | None = _when()
+    released: datetime | None = _when()

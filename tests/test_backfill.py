@@ -204,14 +204,11 @@ def test_archive_pages_list_a_days_articles(site: SampleSite) -> None:
     from pactwatch import archive
     from pactwatch.settings import load_settings
 
-    class ArchivedSource(Source):  # sources.yaml gains `archive:`; the pattern is data
-        archive: str | None = None
-
     settings = load_settings({"PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true"})
     day = site.today - timedelta(days=2)
-    good = ArchivedSource(name="harbour-times", homepage=site.url("/harbour/"), delay=0,
+    good = Source(name="harbour-times", homepage=site.url("/harbour/"), delay=0,
                           archive=site.url("/harbour/") + "?day={day:%Y-%m-%d}")
-    bad = ArchivedSource(name="pacific-ledger", homepage=site.url("/ledger/"), delay=0,
+    bad = Source(name="pacific-ledger", homepage=site.url("/ledger/"), delay=0,
                          archive=site.url("/ledger/archive/{day:%Y/%m/%d}/"))
     found = archive.discover_archives([good, bad], [day], settings)
     assert ("GET", f"/harbour/?day={day:%Y-%m-%d}") in site.requests
