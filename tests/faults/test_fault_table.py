@@ -101,7 +101,8 @@ COVERAGE: dict[str, list[str]] = {
         f"{CRASH}::test_sigkill_mid_batch_then_rerun_stores_every_article_exactly_once"
     ],
     "PostgreSQL goes away mid-run": [
-        f"{CRASH}::test_postgresql_connections_killed_mid_run_the_run_completes"
+        f"{CRASH}::test_postgresql_connections_killed_mid_run_the_run_completes",
+        f"{CRASH}::test_postgresql_unreachable_for_a_moment_the_run_retries_and_completes",
     ],
     "SQLite locked by another writer": [
         f"{CRASH}::test_sqlite_locked_by_another_writer_the_run_waits_and_completes"
