@@ -35,8 +35,8 @@ import yaml
 
 MAX_BODY = 6_000_000  # PACTWATCH_MAX_BODY_BYTES of the fault runs: a 50,000-item feed fits
 RETRIES = 1  # PACTWATCH_RETRIES of the fault runs: a retried failure costs 2 requests
-READ_TIMEOUT = 0.7
-TOTAL_TIMEOUT = 4.0
+READ_TIMEOUT = 1.5  # generous: the site's threads share the GIL with the run under test
+TOTAL_TIMEOUT = 6.0
 BIG_FEED_ITEMS = 50_000
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -513,17 +513,17 @@ class HostileSite:
         routes["/a/reset-mid-body"] = reset
         routes["/a/silent"] = lambda r: stop.wait(30)
         html = {"Content-Type": "text/html"}
-        routes["/a/trickle-slow"] = lambda r: _stream(
-            r, 200, b"x", {**html, "Content-Length": "200"}, every=1.0, stop=stop)
+        routes["/a/trickle-slow"] = lambda r: _stream(  # slower than the read timeout
+            r, 200, b"x", {**html, "Content-Length": "200"}, every=2 * READ_TIMEOUT, stop=stop)
         routes["/a/trickle-forever"] = lambda r: _stream(
-            r, 10**6, b"x", {**html, "Content-Length": str(10**6)}, every=0.25, stop=stop)
+            r, 10**6, b"x", {**html, "Content-Length": str(10**6)}, every=1.0, stop=stop)
         chunk = b"<p>" + b"x" * 65533
         routes["/a/huge-declared"] = lambda r: _stream(
             r, 100 * MAX_BODY, chunk, {**html, "Content-Length": str(100 * MAX_BODY)}, stop=stop)
         routes["/a/huge-streamed"] = lambda r: _stream(
             r, 100 * MAX_BODY, chunk, {**html, "Connection": "close"}, stop=stop)
-        routes["/a/gzip-bomb"] = lambda r: send(
-            r, 200, gzip_bomb(), {"Content-Encoding": "gzip"})
+        bomb = gzip_bomb()  # made before serving: ~1 s of CPU
+        routes["/a/gzip-bomb"] = lambda r: send(r, 200, bomb, {"Content-Encoding": "gzip"})
         routes["/a/loop-one"] = lambda r: send(r, 302, headers={"Location": "/a/loop-two"})
         routes["/a/loop-two"] = lambda r: send(r, 302, headers={"Location": "/a/loop-one"})
         routes["/a/to-file"] = lambda r: send(r, 301, headers={"Location": "file:///etc/passwd"})
