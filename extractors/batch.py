@@ -12,6 +12,8 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -43,6 +45,9 @@ MAX_SITEMAPS_PER_SOURCE = 50
 INLINE_EXTRACTION_BELOW = 8
 WORKER_DIED = "extraction worker process died on this page"
 log = logging.getLogger(__name__)
+# CPU seconds spent in the extraction workers per step ("extract", "tag", "fingerprint"),
+# summed over every batch extracted by this process: what bench/bench_ingest.py reports.
+STAGE_SECONDS: Counter[str] = Counter()
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class Extracted:
     mentions: tuple = ()
     raw_html: bytes | None = None
     final_url: str = ""  # where the page was fetched from, after redirects
+    fingerprint: int | None = None  # SimHash of the text, computed in the worker (or later)
 
 
 @dataclass
@@ -294,12 +300,15 @@ def extract(
     failures: list[Failure] = []
     for item, result in zip(fetched, results, strict=True):
         if isinstance(result, tuple):
-            article, mentions = result
+            article, mentions, fingerprint, seconds = result
+            STAGE_SECONDS.update(seconds)
             url = identity_url(article.url, item.final_url)
             if url != article.url:
                 article = article.model_copy(update={"url": url})
             raw = item.body if keep_raw_html else None
-            extracted.append(Extracted(item.work, article, tuple(mentions), raw, item.final_url))
+            extracted.append(
+                Extracted(item.work, article, tuple(mentions), raw, item.final_url, fingerprint)
+            )
         else:
             failures.append(Failure(item.work.url, item.work.source, "extraction", result))
     return extracted, failures
@@ -339,8 +348,14 @@ def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[t
             1, mp_context=_context(), initializer=_init_worker, initargs=(watchlist_file,)
         )
 
+    # Biggest pages first, one page per submission: the workers finish together instead of
+    # one of them idling while the other ends the batch on a heavy page.
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0]))
     try:
-        results, broke = map_resilient(_extract_one, jobs, pool, spare)
+        ordered, broke = map_resilient(_extract_one, [jobs[i] for i in order], pool, spare, 1)
+        results = [ordered[0]] * len(jobs)
+        for position, i in enumerate(order):
+            results[i] = ordered[position]
     except BrokenProcessPool:  # e.g. an unguarded __main__ that every worker re-runs
         log.warning("extraction workers cannot start here; extracting in this process")
         results, broke = _inline(jobs, watchlist_file), True
@@ -446,9 +461,16 @@ def _file_digest(path: str) -> str:
 
 
 def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | str:
+    """(article, mentions, SimHash, CPU seconds per step) of one page, or why it failed.
+
+    The SimHash is computed here, in the worker, so that storing a batch (which holds
+    SQLite's write lock) does not pay for it.
+    """
     from extractors.extract import extract_article
+    from extractors.similarity import fingerprint
 
     body, url, hints = job
+    started = time.process_time()
     try:
         article = extract_article(body, url, hints)
     except ExtractionFailed as exc:
@@ -456,8 +478,13 @@ def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | s
     except Exception as exc:  # noqa: BLE001 - a hostile page must not kill the batch
         return f"extractor crashed: {type(exc).__name__}: {exc}"[:500]
     assert _TAGGER is not None
+    extracted = time.process_time()
     mentions = _TAGGER[1].tag(article.text, title=article.title)
-    return article, mentions
+    tagged = time.process_time()
+    simhash = fingerprint(article.text)
+    seconds = {"extract": extracted - started, "tag": tagged - extracted,
+               "fingerprint": time.process_time() - tagged}
+    return article, mentions, simhash, seconds
 
 
 @cache

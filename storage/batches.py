@@ -74,9 +74,8 @@ def store_batch(
         if twin is not None:
             target[index] = twin.url
             continue
-        row = repo.article_values(
-            article, item.work.source, item.raw_html, fingerprint(article.text)
-        )
+        simhash = item.fingerprint if item.fingerprint is not None else fingerprint(article.text)
+        row = repo.article_values(article, item.work.source, item.raw_html, simhash)
         row["story"] = _story(known, row)
         known.append(
             _Known(row["url"], row["source"], row["title"], row["content_hash"],
@@ -86,10 +85,14 @@ def store_batch(
         target[index] = row["url"]
     new_ids = repo.insert_articles(session, rows)
     mentions = 0
-    for index, item in enumerate(extracted):
-        article_id = new_ids.get(target[index])
-        if article_id is not None and item.article.url == target[index]:
-            mentions += repo.replace_mentions(session, article_id, item.mentions, watchlist_version)
+    tagged = [
+        (article_id, item)
+        for index, item in enumerate(extracted)
+        if (article_id := new_ids.get(target[index])) is not None
+        and item.article.url == target[index]
+    ]
+    for article_id, item in sorted(tagged, key=lambda pair: pair[0]):  # id order: no deadlocks
+        mentions += repo.replace_mentions(session, article_id, item.mentions, watchlist_version)
     urls = sorted(set(target.values()))
     ids = dict(
         session.exec(select(ArticleRow.url, ArticleRow.id).where(ArticleRow.url.in_(urls))).all()
@@ -103,7 +106,7 @@ def store_batch(
     for source, links in by_source.items():
         repo.mark_discovered(session, source, links)
     repo.clear_failures(session, [e.work.url for e in extracted])
-    for failure in failures:
+    for failure in sorted(failures, key=lambda f: f.url):  # URL order, as for articles
         repo.record_failure(session, failure.url, failure.source, failure.kind, failure.reason)
     return Stored(len(new_ids), len(extracted) - len(new_ids), mentions, len(failures))
 
@@ -137,12 +140,20 @@ def _merged_windows(days: list[datetime]) -> list[tuple[datetime, datetime]]:
     """[day - window, day + window] around each date, overlapping ranges merged."""
     windows: list[tuple[datetime, datetime]] = []
     for day in days:
-        start, end = day - STORY_WINDOW, day + STORY_WINDOW
+        start, end = _shift(day, -STORY_WINDOW), _shift(day, STORY_WINDOW)
         if windows and start <= windows[-1][1]:
             windows[-1] = (windows[-1][0], end)
         else:
             windows.append((start, end))
     return windows
+
+
+def _shift(day: datetime, by: timedelta) -> datetime:
+    """`day + by`, stopping at the ends of the calendar (a page may claim year 1 or 9999)."""
+    try:
+        return day + by
+    except OverflowError:
+        return (datetime.min if by < timedelta(0) else datetime.max).replace(tzinfo=day.tzinfo)
 
 
 def _same_article(known: list[_Known], url: str, source: str, article: Any) -> _Known | None:

@@ -33,6 +33,7 @@ TITLE_CHARS = 140
 SNIPPET_CHARS = 280
 BAR_HEIGHT = 48  # px of the tallest bar in the HTML chart
 TOP_STORIES = 5
+_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")  # whitespace (str.isspace) or control characters
 
 
 class EntityLike(Protocol):
@@ -187,6 +188,8 @@ def build_context(
     for m in mentions:
         by_entity[m.entity].append(m)
     by_id = {a.id: a for a in articles}
+    urls = {a.id: safe_url(a.url) for a in articles}
+    copies = _copies(articles, stories, urls)
 
     sections: list[EntitySection] = []
     quiet: list[QuietEntity] = []
@@ -196,7 +199,7 @@ def build_context(
             quiet.append(QuietEntity(entity.id, entity.label))
             continue
         prev_a, prev_m = previous.get(entity.id, (0, 0))
-        items = _stories_of(found, by_id, stories, tz)
+        items = _stories_of(found, by_id, stories, copies, urls, tz)
         sections.append(
             EntitySection(
                 id=entity.id,
@@ -289,10 +292,32 @@ def group_stories(articles: Sequence[ArticleBrief]) -> dict[int, int]:
     return {a.id: find(a.id) for a in articles}
 
 
+def _copies(
+    articles: Sequence[ArticleBrief], stories: dict[int, int], urls: dict[int, str | None]
+) -> dict[int, list[Copy]]:
+    """Per story, one `Copy` per source in order of publication: the first of each source.
+
+    Built once per digest; every entity's section shows these minus the copy it links to.
+    """
+    copies_of: dict[int, list[ArticleBrief]] = defaultdict(list)
+    for a in articles:
+        copies_of[stories[a.id]].append(a)
+    found: dict[int, list[Copy]] = {}
+    for story_id, copies in copies_of.items():
+        first: dict[str, Copy] = {}
+        for other in sorted(copies, key=lambda a: (a.published, a.id)):
+            if other.source not in first:
+                first[other.source] = Copy(other.source, urls[other.id])
+        found[story_id] = list(first.values())
+    return found
+
+
 def _stories_of(
     found: list[MentionBrief],
     by_id: dict[int, ArticleBrief],
     stories: dict[int, int],
+    copies: dict[int, list[Copy]],
+    urls: dict[int, str | None],
     tz: ZoneInfo,
 ) -> list[StoryItem]:
     """One item per story mentioning the entity, best first."""
@@ -302,9 +327,6 @@ def _stories_of(
     per_story: dict[int, list[int]] = defaultdict(list)
     for article_id in per_article:
         per_story[stories[article_id]].append(article_id)
-    copies_of: dict[int, list[ArticleBrief]] = defaultdict(list)
-    for a in by_id.values():
-        copies_of[stories[a.id]].append(a)
 
     items: list[tuple[tuple[int, int, int, float], StoryItem]] = []
     for story_id, ids in per_story.items():
@@ -314,19 +336,16 @@ def _stories_of(
         )
         ms = per_article[shown.id]
         headline = any(_in_headline(m, shown.title) for m in ms)
-        also: dict[str, Copy] = {}
-        for other in sorted(copies_of[story_id], key=lambda a: (a.published, a.id)):
-            if other.source != shown.source and other.source not in also:
-                also[other.source] = Copy(other.source, safe_url(other.url))
+        also = [c for c in copies[story_id] if c.source != shown.source]
         item = StoryItem(
             title=shorten(shown.title, TITLE_CHARS) or "(untitled)",
-            url=safe_url(shown.url),
+            url=urls[shown.id],
             source=shown.source,
             published=shown.published.astimezone(tz).date(),
             snippet=snippet(ms[0].sentence, ms[0].text),
             mentions=len(ms),
             headline=headline,
-            also=tuple(also.values()),
+            also=tuple(also),
         )
         rank = (int(headline), len(ms), item.sources, shown.published.timestamp())
         items.append((rank, item))
@@ -359,7 +378,7 @@ def _bars(
 
 def safe_url(url: str) -> str | None:
     """`url` if it is an absolute http(s) URL without spaces or control characters, else None."""
-    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+    if not url or _UNSAFE.search(url):
         return None
     try:
         parts = urlsplit(url)
