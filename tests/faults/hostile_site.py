@@ -422,7 +422,7 @@ class HostileSite:
 
     def _serve(self, server: ThreadingHTTPServer, routes: dict[str, Handler], prefix: str) -> None:
         """Serve `routes` in a daemon thread; hits are counted under `prefix` + path."""
-        site = self
+        site, lock = self, threading.Lock()
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -433,8 +433,9 @@ class HostileSite:
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 path = self.path.split("?")[0]
                 key = prefix + path
-                site.hits[key] = site.hits.get(key, 0) + 1
-                site.times.setdefault(key, []).append(time.monotonic())
+                with lock:
+                    site.hits[key] = site.hits.get(key, 0) + 1
+                    site.times.setdefault(key, []).append(time.monotonic())
                 routes.get(path, lambda r: send(r, 404, b"not found"))(self)
 
         server.RequestHandlerClass = RequestHandler
