@@ -157,7 +157,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    typer.echo(f"database: {settings.database_url}")
+    typer.echo(f"database: {redacted(settings.database_url)}")
     typer.echo(f"articles: {summary['articles']}")
     typer.echo("mentions per entity:")
     for entity, n in sorted(summary["mentions"].items(), key=lambda kv: -kv[1]):
@@ -194,6 +194,13 @@ def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for st
         ],
     }
     typer.echo(json.dumps(out, ensure_ascii=False))
+
+
+def redacted(url: str) -> str:
+    """A database URL fit to print: the password masked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def read_file(path: str) -> bytes:

@@ -18,6 +18,7 @@ sees that the holder's process is gone (then the lease is taken over at once).
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -31,7 +32,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from extractors.errors import PactwatchError
 from storage.db import engine_for
@@ -166,13 +167,29 @@ def _ensure_row(engine: Engine, host: str) -> None:
         pass  # another process inserted it first
 
 
-def _release(engine: Engine, host: str, me: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            update(host_lease)
-            .where(host_lease.c.host == host, host_lease.c.holder == me)
-            .values(holder=None, expires=None, released=utcnow())
-        )
+def _release(engine: Engine, host: str, me: str, attempts: int = 5) -> None:
+    """Give the lease back; if the database stays away, leave it to expire with its TTL.
+
+    The batch's work is done by now, so a database blip here must not fail the run.
+    """
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    update(host_lease)
+                    .where(host_lease.c.host == host, host_lease.c.holder == me)
+                    .values(holder=None, expires=None, released=utcnow())
+                )
+            return
+        except OperationalError as exc:
+            if attempt == attempts - 1:
+                logging.getLogger(__name__).warning(
+                    "could not release the lease of %s (%s); it expires with its TTL",
+                    host,
+                    type(exc).__name__,
+                )
+                return
+            time.sleep(0.2 * 2**attempt)
 
 
 def _holder_is_dead(holder: str) -> bool:

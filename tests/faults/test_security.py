@@ -354,12 +354,6 @@ def test_secrets_never_appear_in_anything_a_run_writes(
         assert leaks == [], f"{secret[:4]}… found in {leaks}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `pactwatch status` prints settings.database_url with its password "
-    "(pactwatch/cli.py status: print the URL with make_url(...).render_as_string("
-    "hide_password=True))",
-)
 def test_status_does_not_print_the_database_password(
     pg_database: URL,  # noqa: F811
 ) -> None:
