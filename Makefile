@@ -61,3 +61,16 @@ automations: $(STAMP)
 screenshot-ui: $(STAMP)
 	PACTWATCH_SCREENSHOT=$(CURDIR)/docs/backfill-form.png \
 		$(BIN)/python -m pytest tests/test_deploy.py -q -k screenshot -p no:cacheprovider
+
+# --- Benchmarks (docs/performance.md) ------------------------------------------------------
+# `make bench`: 2,000 pages side by side with trafilatura, then tagging, digest and storage at
+# 1M articles. `make bench BENCH_ARGS="--n 500,1000,2000"` is the scaling run;
+# `make bench-quick` (200 pages, no 1M-article load) is for development.
+BENCH_ARGS ?=
+.PHONY: bench-quick
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_ingest.py $(BENCH_ARGS)
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/bench_ingest.py --n 200 --storage-articles 0 $(BENCH_ARGS)

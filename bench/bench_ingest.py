@@ -16,6 +16,9 @@ RSS feeds and news sitemaps. On those pages, each variant in its own subprocess:
                extracting the same URLs (config: no sleep between requests, loopback allowed)
   B: extraction only   trafilatura.bare_extraction with pactwatch's settings over the same
                HTML already in memory, on all cores (a process pool): the extraction limit
+  B′: our extraction only   the same with pactwatch's worker function instead (its
+               extract_article, tagging and SimHash): pactwatch ÷ B′ is what orchestration,
+               fetching and storing cost; B′ ÷ B what pactwatch's extraction adds to trafilatura
 
 Printed: articles/s of each, pactwatch ÷ A and ÷ B, peak memory of each variant's process tree
 (RSS summed over the processes, and PSS, which counts shared pages once), and where
@@ -52,12 +55,13 @@ sys.path.insert(0, str(REPO / "bench"))
 
 PYTHON = sys.executable
 PG_URL = os.environ.get("PACTWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-VARIANTS = ("sqlite", "postgresql", "cli", "extract")
+VARIANTS = ("sqlite", "postgresql", "cli", "extract", "ours")
 LABELS = {
     "sqlite": "pactwatch → SQLite",
     "postgresql": "pactwatch → PostgreSQL",
     "cli": "A: trafilatura CLI",
     "extract": "B: extraction only",
+    "ours": "B′: our extraction only",
 }
 OFFLINE = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 TRAFILATURA_CONFIG = """[DEFAULT]
@@ -85,24 +89,31 @@ EXTERNAL_URLS = off
 # --- memory of a process tree -------------------------------------------------------------
 
 
-def _tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
+def _tree(pid: int) -> list[tuple[int, int]]:
+    """(pid, depth) of `pid` and its descendants."""
+    found, todo = [], [(pid, 0)]
     while todo:
-        p = todo.pop()
-        pids.append(p)
+        p, depth = todo.pop()
+        found.append((p, depth))
         with contextlib.suppress(OSError):
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-    return pids
+                    todo.extend((int(c), depth + 1) for c in f.read().split())
+    return found
 
 
-def _name(pid: int) -> str:
+def _role(pid: int, depth: int) -> str:
+    """main, forkserver, worker or tracker (multiprocessing's resource tracker)."""
     with contextlib.suppress(OSError):
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            args = f.read().split(b"\0")
-        text = " ".join(a.decode(errors="replace") for a in args[1:4])
-        return text[-60:]
+            cmdline = f.read()
+        if b"resource_tracker" in cmdline:
+            return "tracker"
+        if b"forkserver" in cmdline:
+            return "forkserver" if depth == 1 else "worker"
+        if depth == 0:
+            return "main"
+        return cmdline.split(b"\0")[0].decode(errors="replace").rsplit("/", 1)[-1]
     return "?"
 
 
@@ -133,10 +144,10 @@ class TreeMemory:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            pids = _tree(self.pid)
-            rss, pss = _memory(pids)
+            tree = _tree(self.pid)
+            rss, pss = _memory([p for p, _ in tree])
             if pss > self.peak_pss:
-                self.at_peak = [(_name(p), *_memory([p])) for p in pids]
+                self.at_peak = [(_role(p, depth), *_memory([p])) for p, depth in tree]
             self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
             self._stop.wait(self.every)
 
@@ -303,6 +314,19 @@ def _load_pages(n: int) -> None:
     _PAGES[:] = [site.html(i) for i in range(min(n, len(site.files)))]
 
 
+def _load_ours(n: int, watchlist_file: str) -> None:
+    from extractors import batch
+
+    _load_pages(n)
+    batch._init_worker(watchlist_file)
+
+
+def _extract_ours(i: int, url: str) -> bool:
+    from extractors import batch
+
+    return isinstance(batch._extract_one((_PAGES[i % len(_PAGES)], url, ())), tuple)
+
+
 def _extract_page(i: int, url: str) -> bool:
     import trafilatura
 
@@ -314,20 +338,25 @@ def _extract_page(i: int, url: str) -> bool:
     return bool(doc and getattr(doc, "text", None))
 
 
-def variant_extract(args: argparse.Namespace) -> dict[str, Any]:
-    """Baseline B: trafilatura on HTML already in memory, one process per core."""
+def variant_extract(args: argparse.Namespace, ours: bool = False) -> dict[str, Any]:
+    """Baseline B (B′ with `ours`): extraction of HTML already in memory, a process per core."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from pactwatch.settings import load_settings
+
     urls = Path(args.urls).read_text().split()
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["trafilatura", "extractors.extract"])
+    context.set_forkserver_preload(["trafilatura", "extractors.extract", "extractors.tagger"])
     cores = os.cpu_count() or 1
-    with ProcessPoolExecutor(cores, mp_context=context, initializer=_load_pages,
-                             initargs=(len(urls),)) as pool:
+    init, initargs = (_load_ours, (len(urls), str(load_settings().watchlist_file))) if ours else (
+        _load_pages, (len(urls),))
+    with ProcessPoolExecutor(cores, mp_context=context, initializer=init,
+                             initargs=initargs) as pool:
         list(pool.map(abs, range(cores * 4)))  # workers up, pages loaded: not timed
         started = time.perf_counter()
-        done = sum(pool.map(_extract_page, range(len(urls)), urls, chunksize=4))
+        work = _extract_ours if ours else _extract_page
+        done = sum(pool.map(work, range(len(urls)), urls, chunksize=4))
         wall = time.perf_counter() - started
     return {"wall": wall, "articles": done}
 
@@ -394,21 +423,23 @@ def bench_n(n: int, wanted: list[str], prefect_url: str | None, tmp: Path,
                 out.mkdir()
                 results[name] = run_cli(urls, out, work / "cli.log")
             else:
-                results[name] = run_variant("extract", ["--urls", str(urls)], env, work)
+                results[name] = run_variant(name, ["--urls", str(urls)], env, work)
     return results
 
 
 def print_n(n: int, results: dict[str, dict[str, Any]]) -> None:
     rate = {k: r["articles"] / r["wall"] for k, r in results.items() if r["wall"]}
     print(f"\nN = {n} pages")
-    print(f"  {'variant':26} {'articles':>8} {'wall s':>7} {'art/s':>7} {'÷A':>6} {'÷B':>6} "
+    print(f"  {'variant':26} {'articles':>8} {'wall s':>7} {'art/s':>7} {'÷A':>6} {'÷B':>18} "
           f"{'peak RSS MB':>11} {'peak PSS MB':>11}")
     for name, r in results.items():
         ratio_a = f"{rate[name] / rate['cli']:.2f}" if "cli" in rate else "-"
         ratio_b = f"{rate[name] / rate['extract']:.2f}" if "extract" in rate else "-"
+        if name != "ours" and "ours" in rate:
+            ratio_b += f" (÷B′ {rate[name] / rate['ours']:.2f})"
         rss, pss = r["peak_rss"] / 1e6, r["peak_pss"] / 1e6
         print(f"  {LABELS[name]:26} {r['articles']:>8} {r['wall']:>7.1f} {rate[name]:>7.1f} "
-              f"{ratio_a:>6} {ratio_b:>6} {rss:>11.0f} {pss:>11.0f}")
+              f"{ratio_a:>6} {ratio_b:>18} {rss:>11.0f} {pss:>11.0f}")
     for name in ("sqlite", "postgresql"):
         if name in results:
             print_profile(LABELS[name], results[name])
@@ -560,7 +591,8 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.variant:  # a child process: run one variant, write its result
-        run = {"pactwatch": variant_pactwatch, "extract": variant_extract}[args.variant]
+        run = {"pactwatch": variant_pactwatch, "extract": variant_extract,
+               "ours": functools.partial(variant_extract, ours=True)}[args.variant]
         result = run(args)
         Path(args.out).write_text(json.dumps(result))
         return
