@@ -249,7 +249,8 @@ class _SourceReader:
             if fresh.content_hash == state.content_hash:
                 self.states[url] = fresh
                 return None
-            listing = parse(page.body, page.final_url)
+            # Parsing a huge listing takes seconds: off the loop, so other fetches keep going.
+            listing = await asyncio.to_thread(parse, page.body, page.final_url)
         except FetchFailed as exc:
             self.states[url] = state.failed(f"{exc.kind}: {exc.reason}", self.now)
             self.failures.append(Failure(url, self.source.name, exc.kind, exc.reason))

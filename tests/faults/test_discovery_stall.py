@@ -18,11 +18,6 @@ from tests.faults.hostile_site import HostileSite, fault_env
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: extractors/batch.py _SourceReader.read parses listings on the event loop "
-    "(fix: `await asyncio.to_thread(parse, page.body, page.final_url)`)",
-)
 def test_a_50000_item_feed_does_not_stall_other_listings() -> None:
     # a tight cap, so the stall exceeds it on fast machines too (the fetches need ~1 s)
     settings = load_settings(
