@@ -166,7 +166,7 @@ def _fetch_period(
     until = datetime.combine(end + timedelta(days=1), time.min, UTC)
     items, failures = [], []
     if todo:
-        found = discover(todo_sources, settings, since, until, conditional=False)
+        found = discover(todo_sources, settings, since, until, {})
         pages = discover_archives(todo_sources, days, settings)
         records, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
         items = [*records, *found.work, *pages.work]  # archived copies first: no fetch

@@ -99,12 +99,6 @@ class Background:
 # --- kill -9 in the middle of a batch --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: discovery saves feed states before the batches are stored, so after a kill "
-    "the unchanged feed lists nothing and the unstored articles are never fetched "
-    "(extractors/batch.py discover + flows/ingest.py; docs/ingestion.md 'Listing state')",
-)
 def test_sigkill_mid_batch_then_rerun_stores_every_article_exactly_once(
     prefect_harness: None, fault_settings: dict[str, str], tmp_path: Path
 ) -> None:
@@ -244,8 +238,10 @@ def test_two_concurrent_ingest_processes_store_each_article_once(
     for run, (_out, err) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, err[-2000:]
     assert_each_good_article_stored_once(site, url)
+    # Listing state is saved only after a run's batches are stored (so a killed run loses
+    # nothing); two runs that overlap may therefore both fetch a new article, never more.
     for good in site.good():
-        assert site.hits[good.path] == 1, f"{good.path} fetched by both runs"
+        assert 1 <= site.hits[good.path] <= 2, f"{good.path} fetched {site.hits[good.path]} times"
 
 
 # --- SMTP down during the digest -------------------------------------------------------------
