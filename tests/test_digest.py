@@ -631,3 +631,25 @@ def test_html_fits_600px_in_headless_chromium(ctx: DigestContext, tmp_path: Path
     width = re.search(r'data-scroll-width="(\d+)"', dom)
     assert width is not None, dom[:500]
     assert int(width.group(1)) <= 600
+
+
+def test_the_footer_reports_unhealthy_sources_from_the_last_ingest(sqlite_url: str) -> None:
+    from storage.repo import record_run
+
+    seed(sqlite_url)
+    engine = make_engine(sqlite_url)
+    problem = {"source": "harbour-times", "problem": "403s", "detail": "12 of 20 pages refused"}
+    with Session(engine) as s, s.begin():
+        record_run(s, "ingest", datetime(2024, 3, 10, tzinfo=UTC), {"health": []})
+        record_run(s, "ingest", datetime(2024, 3, 11, tzinfo=UTC), {"health": [problem]})
+    with Session(engine) as s:
+        built = build_context(s, W10, watchlist(), TOKYO, now=datetime(2024, 3, 11, tzinfo=UTC))
+    engine.dispose()
+    rendered = render_digest(built)
+    for body in (rendered.html, rendered.text, rendered.markdown):
+        assert "harbour-times" in body and "12 of 20 pages refused" in body
+
+
+def test_a_healthy_last_ingest_adds_no_health_line(ctx: DigestContext) -> None:
+    assert ctx.source_health == ()
+    assert "Source health" not in render_digest(ctx).text

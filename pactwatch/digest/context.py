@@ -22,6 +22,7 @@ from sqlmodel import Session
 from pactwatch.digest.queries import (
     ArticleBrief,
     MentionBrief,
+    last_ingest_health,
     mention_totals,
     week_articles,
     week_mentions,
@@ -133,6 +134,15 @@ class QuietEntity:
 
 
 @dataclass(frozen=True)
+class SourceProblem:
+    """A source the last ingest run found unhealthy (no dates, short texts, 403s)."""
+
+    source: str
+    problem: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class DigestContext:
     """The whole digest for one week and one audience: the templates' only input."""
 
@@ -149,6 +159,7 @@ class DigestContext:
     audience: str  # "all", or the sorted ids of a filter
     sections: tuple[EntitySection, ...]  # most active first
     quiet: tuple[QuietEntity, ...]  # followed entities without mentions this week
+    source_health: tuple[SourceProblem, ...] = ()  # from the last ingest run, for the footer
 
     @property
     def articles_matched(self) -> int:
@@ -232,6 +243,12 @@ def build_context(
         audience="all",
         sections=tuple(sections),
         quiet=tuple(quiet),
+        source_health=tuple(
+            SourceProblem(
+                str(p.get("source", "")), str(p.get("problem", "")), str(p.get("detail", ""))
+            )
+            for p in last_ingest_health(session)
+        ),
     )
     return ctx if only is None else for_entities(ctx, only)
 

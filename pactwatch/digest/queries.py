@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import ArticleRow, DeliveryRow, DigestRow, MentionRow, utcnow
+from storage.models import ArticleRow, DeliveryRow, DigestRow, MentionRow, RunRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -215,3 +216,12 @@ def mark_delivery(
     row.last_error = None if error is None else error[:2000]
     row.updated = utcnow()
     session.add(row)
+
+
+def last_ingest_health(session: Session) -> list[dict[str, Any]]:
+    """The source-health problems the last ingest run reported (empty if none or no run)."""
+    run = session.exec(
+        select(RunRow).where(RunRow.flow == "ingest").order_by(RunRow.id.desc()).limit(1)  # type: ignore[union-attr]
+    ).first()
+    health = (run.stats or {}).get("health") if run is not None else None
+    return [p for p in health if isinstance(p, dict)] if isinstance(health, list) else []
