@@ -12,6 +12,7 @@ transactions short, and never hold a session open while another one writes.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -63,9 +64,21 @@ def ensure_schema(engine: Engine) -> None:
         migrate.upgrade(engine)
 
 
-@cache
+_ENGINES_LOCK = threading.Lock()
+
+
 def engine_for(url: str) -> Engine:
-    """The process's engine for `url`, schema ensured; flows pass URLs, not engines."""
+    """The process's engine for `url`, schema ensured; flows pass URLs, not engines.
+
+    Threads of one process (Prefect's task runners) share the engine; the lock keeps two of
+    them from creating it, and migrating the schema, at the same time.
+    """
+    with _ENGINES_LOCK:
+        return _engine_for(url)
+
+
+@cache
+def _engine_for(url: str) -> Engine:
     engine = make_engine(url)
     ensure_schema(engine)
     return engine
