@@ -19,24 +19,17 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from extractors import batch
-from extractors.discover import FeedState
 from extractors.sources import Source, load_sources
 from extractors.watchlist import load_watchlist
 from flows import reports
 from pactwatch import leases
 from pactwatch.settings import Settings, load_settings
 from storage import repo
-from storage.batches import Stored, load_feed_states, save_feed_states, store_batch
+from storage.batches import Stored, store_batch
 from storage.db import engine_for
 from storage.models import utcnow
 
 MAX_ATTEMPTS = 3
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def load_states(sources: list[Source], database_url: str) -> dict[str, FeedState]:
-    with Session(engine_for(database_url)) as session:
-        return load_feed_states(session, [s.name for s in sources])
 
 
 @task(cache_policy=NO_CACHE)
@@ -45,20 +38,13 @@ def discover(
     settings: Settings,
     since: datetime | None,
     until: datetime | None,
-    states: dict[str, FeedState],
+    conditional: bool = True,
 ) -> batch.Discovery:
-    """Read the listings, conditionally on `states` (empty: read them all, as a backfill does)."""
+    """Read the listings; `conditional=False` (a backfill) reads them even if unchanged."""
     urls = [u for s in sources for u in (s.homepage, *s.feeds, *s.sitemaps) if u]
+    states = None if conditional else {}
     with leases.hold_for(settings.database_url, urls, batch.host_policies(sources)):
         return batch.discover(sources, settings, datetime.now(UTC), since, until, states)
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def save_states(found: batch.Discovery, database_url: str) -> None:
-    """Remember the listings only once every batch is stored: a run killed before then reads
-    them again next time, so the articles it had not stored are offered again."""
-    with Session(engine_for(database_url)) as session, session.begin():
-        save_feed_states(session, found.states.values())
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -108,20 +94,9 @@ def previous_summary(database_url: str, flow_name: str) -> dict[str, Any]:
 
 @task(cache_policy=NO_CACHE)
 def publish(totals: dict[str, Any], summary: dict[str, Any], problems: list[dict[str, str]]):
-    create_table_artifact(
-        reports.ingest_table(summary),
-        key="ingest-sources",
-        description="Per source: discovered, new, stored, failed by kind",
-    )
+    create_table_artifact(reports.ingest_table(summary), key="ingest-sources",
+                          description="Per source: discovered, new, stored, failed by kind")
     create_markdown_artifact(reports.ingest_markdown(totals, problems), key="ingest-summary")
-
-
-def _add(totals: dict[str, Any], stored: Stored, number: int, logger: Any) -> None:
-    totals["stored"] += stored.new
-    totals["duplicates"] += stored.duplicates
-    totals["mentions"] += stored.mentions
-    totals["failed"] += stored.failures
-    logger.info("batch %d: %s", number, stored)
 
 
 @flow(name="ingest")
@@ -138,9 +113,7 @@ def ingest_flow(
     version = load_watchlist(settings.watchlist_file).version
     since_at = datetime.combine(since, time.min, UTC) if since else None
     until_at = datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None
-    found = discover(
-        sources, settings, since_at, until_at, load_states(sources, settings.database_url)
-    )
+    found = discover(sources, settings, since_at, until_at)
     work = select_new(found, settings.database_url)
     counts: dict[str, reports.SourceCounts] = {}
     reports.count(counts, discovered=found.work, new=work, failures=found.failures)
@@ -154,28 +127,18 @@ def ingest_flow(
     }
     store([], found.failures, settings.database_url, version)
     logger = get_run_logger()
-    # A pipeline: batch k+1 is fetched and batch k-1 stored while batch k is extracted on
-    # every core, so fetching and storing cost no extraction time. At most two batches of
-    # pages are held at once.
-    chunks = [work[i : i + settings.batch_size] for i in range(0, len(work), settings.batch_size)]
-    if chunks:
-        batch.start_workers(settings.watchlist_file, settings.workers)
-    fetching = fetch.submit(chunks[0], sources, settings) if chunks else None
-    storing = None
-    for number in range(1, len(chunks) + 1):
-        assert fetching is not None
-        pages, fetch_failures = fetching.result()
-        if number < len(chunks):
-            fetching = fetch.submit(chunks[number], sources, settings)
+    for start in range(0, len(work), settings.batch_size):
+        chunk = work[start : start + settings.batch_size]
+        pages, fetch_failures = fetch(chunk, sources, settings)
         articles, extract_failures = extract(pages, settings)
         failures = fetch_failures + extract_failures
+        stored = store(articles, failures, settings.database_url, version)
         reports.count(counts, extracted=articles, failures=failures)
-        if storing is not None:
-            _add(totals, storing.result(), number - 1, logger)
-        storing = store.submit(articles, failures, settings.database_url, version)
-    if storing is not None:
-        _add(totals, storing.result(), len(chunks), logger)
-    save_states(found, settings.database_url)
+        totals["stored"] += stored.new
+        totals["duplicates"] += stored.duplicates
+        totals["mentions"] += stored.mentions
+        totals["failed"] += stored.failures
+        logger.info("batch %d: %s", start // settings.batch_size + 1, stored)
     summary = reports.summarize(counts)
     problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))
     publish(totals, summary, problems)
