@@ -19,17 +19,24 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from extractors import batch
+from extractors.discover import FeedState
 from extractors.sources import Source, load_sources
 from extractors.watchlist import load_watchlist
 from flows import reports
 from pactwatch import leases
 from pactwatch.settings import Settings, load_settings
 from storage import repo
-from storage.batches import Stored, store_batch
+from storage.batches import Stored, load_feed_states, save_feed_states, store_batch
 from storage.db import engine_for
 from storage.models import utcnow
 
 MAX_ATTEMPTS = 3
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def load_states(sources: list[Source], database_url: str) -> dict[str, FeedState]:
+    with Session(engine_for(database_url)) as session:
+        return load_feed_states(session, [s.name for s in sources])
 
 
 @task(cache_policy=NO_CACHE)
@@ -38,13 +45,20 @@ def discover(
     settings: Settings,
     since: datetime | None,
     until: datetime | None,
-    conditional: bool = True,
+    states: dict[str, FeedState],
 ) -> batch.Discovery:
-    """Read the listings; `conditional=False` (a backfill) reads them even if unchanged."""
+    """Read the listings, conditionally on `states` (empty: read them all, as a backfill does)."""
     urls = [u for s in sources for u in (s.homepage, *s.feeds, *s.sitemaps) if u]
-    states = None if conditional else {}
     with leases.hold_for(settings.database_url, urls, batch.host_policies(sources)):
         return batch.discover(sources, settings, datetime.now(UTC), since, until, states)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def save_states(found: batch.Discovery, database_url: str) -> None:
+    """Remember the listings only once every batch is stored: a run killed before then reads
+    them again next time, so the articles it had not stored are offered again."""
+    with Session(engine_for(database_url)) as session, session.begin():
+        save_feed_states(session, found.states.values())
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -113,7 +127,9 @@ def ingest_flow(
     version = load_watchlist(settings.watchlist_file).version
     since_at = datetime.combine(since, time.min, UTC) if since else None
     until_at = datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None
-    found = discover(sources, settings, since_at, until_at)
+    found = discover(
+        sources, settings, since_at, until_at, load_states(sources, settings.database_url)
+    )
     work = select_new(found, settings.database_url)
     counts: dict[str, reports.SourceCounts] = {}
     reports.count(counts, discovered=found.work, new=work, failures=found.failures)
@@ -139,6 +155,7 @@ def ingest_flow(
         totals["mentions"] += stored.mentions
         totals["failed"] += stored.failures
         logger.info("batch %d: %s", start // settings.batch_size + 1, stored)
+    save_states(found, settings.database_url)
     summary = reports.summarize(counts)
     problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))
     publish(totals, summary, problems)
