@@ -188,12 +188,47 @@ def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for st
     out = {
         "entities": counts,
         "mentions": [
-            {"entity": m.entity, "start": m.start, "end": m.end, "text": m.text,
-             "sentence": m.sentence}
+            {
+                "entity": m.entity,
+                "start": m.start,
+                "end": m.end,
+                "text": m.text,
+                "sentence": m.sentence,
+            }
             for m in mentions
         ],
     }
     typer.echo(json.dumps(out, ensure_ascii=False))
+
+
+@app.command()
+@clean_errors
+def retag(
+    every: bool = typer.Option(False, "--all", help="Also articles tagged with this version."),
+) -> None:
+    """Re-tag stored articles with the current watchlist, without fetching anything."""
+    from sqlmodel import Session
+
+    from extractors.watchlist import load_watchlist
+    from pactwatch import retag as retagging
+    from pactwatch.settings import load_settings
+    from storage.db import engine_for
+
+    settings = load_settings()
+    version = load_watchlist(settings.watchlist_file).version
+    engine = engine_for(settings.database_url)
+    with Session(engine) as session:
+        ids = retagging.article_ids_all(session) if every else retagging.stale_ids(session, version)
+    articles = mentions = 0
+    for start in range(0, len(ids), 200):
+        with Session(engine) as session, session.begin():
+            done, found = retagging.retag(
+                session, ids[start : start + 200], settings.watchlist_file
+            )
+        articles, mentions = articles + done, mentions + found
+    typer.echo(
+        json.dumps({"watchlist_version": version, "articles": articles, "mentions": mentions})
+    )
 
 
 def redacted(url: str) -> str:

@@ -50,3 +50,18 @@ def _tagger(watchlist_file: str, _mtime: int) -> tuple[Tagger, str]:
     """One tagger per watchlist file version for the life of the process."""
     watchlist = load_watchlist(watchlist_file)
     return Tagger(watchlist), watchlist.version
+
+
+def stale_ids(session: Session, version: str) -> list[int]:
+    """Ids of the articles last tagged with another watchlist version (or never)."""
+    stmt = (
+        select(ArticleRow.id)
+        .where((ArticleRow.watchlist_version != version) | (ArticleRow.watchlist_version.is_(None)))
+        .order_by(ArticleRow.id)
+    )
+    return [int(i) for i in session.exec(stmt).all() if i is not None]
+
+
+def article_ids_all(session: Session) -> list[int]:
+    """Ids of every stored article."""
+    return [int(i) for i in session.exec(select(ArticleRow.id).order_by(ArticleRow.id)).all()]

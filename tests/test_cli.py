@@ -117,3 +117,36 @@ def test_commands_without_flows_do_not_import_prefect(tmp_path: Path) -> None:
         [sys.executable, "-c", code], input=b"Kishida", capture_output=True, env=env, timeout=120
     )
     assert result.stdout.decode().strip().endswith("NO-PREFECT"), result.stderr
+
+
+def test_retag_updates_stored_mentions_without_fetching(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from extractors.article import Article
+    from storage import repo
+    from storage.db import ensure_schema, make_engine
+    from storage.models import ArticleRow, MentionRow
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    engine = make_engine(url)
+    ensure_schema(engine)
+    text = "Prime Minister Fumio Kishida met President Joe Biden. Kishida spoke first."
+    article = Article(url="https://news.example/a/1", title="Talks", text=text,
+                      published=datetime(2026, 11, 20, tzinfo=UTC))
+    with Session(engine) as s, s.begin():
+        ids = repo.insert_articles(s, [repo.article_values(article, "src")])
+        repo.replace_mentions(s, ids[article.url], [], "old-version")
+    engine.dispose()
+    result = run("retag", env={"PACTWATCH_DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["articles"] == 1 and out["mentions"] >= 2
+    with Session(make_engine(url)) as s:
+        entities = sorted(m.entity for m in s.exec(select(MentionRow)))
+        version = s.exec(select(ArticleRow.watchlist_version)).one()
+    assert set(entities) == {"fumio-kishida", "joe-biden"} and len(entities) == out["mentions"]
+    assert version == out["watchlist_version"] != "old-version"
+    again = json.loads(run("retag", env={"PACTWATCH_DATABASE_URL": url}).stdout)
+    assert again["articles"] == 0
