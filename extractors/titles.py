@@ -72,9 +72,8 @@ def _variant(chosen: str, other: str) -> bool:
     """Whether `other` is `chosen` without a kicker, or with fewer quotation marks."""
     if chosen.endswith(other) and KICKER.fullmatch(chosen[: -len(other)]):
         return True
-    return (
-        QUOTES.sub("", chosen) == QUOTES.sub("", other)
-        and len(QUOTES.findall(other)) < len(QUOTES.findall(chosen))
+    return QUOTES.sub("", chosen) == QUOTES.sub("", other) and len(QUOTES.findall(other)) < len(
+        QUOTES.findall(chosen)
     )
 
 
@@ -84,7 +83,9 @@ def choose_title(candidates: Mapping[str, str], sitename: str | None, url: str) 
     When another candidate is the same headline without a kicker ("Kicker: Headline") or
     without quotation marks the chosen one adds, that plainer form wins.
     """
-    titles = [strip_site_name(candidates.get(origin) or "", sitename, url) for origin in TITLE_ORDER]
+    titles = [
+        strip_site_name(candidates.get(origin) or "", sitename, url) for origin in TITLE_ORDER
+    ]
     titles = [t for t in titles if t]
     if not titles:
         return ""

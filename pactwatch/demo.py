@@ -69,7 +69,9 @@ def print_summary(ingested: dict, digest: dict, database_url: str) -> None:
     print("  mentions per entity (all stored articles):")
     for entity, n in sorted(stored["mentions"].items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"    {entity:40} {n}")
-    print(f"  digest {digest['week']}: {digest['articles']} articles, {digest['entities']} entities")
+    print(
+        f"  digest {digest['week']}: {digest['articles']} articles, {digest['entities']} entities"
+    )
     print(f"    html:   {digest['html_path']}")
     for path in digest.get("outbox", []) or []:
         print(f"    outbox: {path}")
