@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -37,7 +36,3 @@ class Article(BaseModel):
         """A hash of the normalised text: equal for copies that differ only in whitespace/case."""
         normal = " ".join(self.text.lower().split())
         return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:32]
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

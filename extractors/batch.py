@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -126,24 +126,10 @@ def discover(
 
     `states` (listing URL -> FeedState) make each read conditional: a 304, or a 200 whose body
     hashes as before, lists nothing; a listing still backing off is not fetched and is
-    reported as a `feed-backoff` failure. The result's `states` hold every listing read.
-    Without `states` they are loaded from `settings.database_url` and saved back there
-    (what the ingest flow relies on today); pass a dict, even empty, to keep this pure.
+    reported as a `feed-backoff` failure. The result's `states` hold every listing read;
+    the caller saves them (the ingest flow does so after its last batch is stored).
     """
-    if states is not None:
-        return asyncio.run(_discover(sources, settings, now, since, until, states))
-    from sqlmodel import Session
-
-    from storage.batches import load_feed_states, save_feed_states
-    from storage.db import engine_for
-
-    engine = engine_for(settings.database_url)
-    with Session(engine) as session:
-        states = load_feed_states(session, [s.name for s in sources])
-    result = asyncio.run(_discover(sources, settings, now, since, until, states))
-    with Session(engine) as session, session.begin():
-        save_feed_states(session, result.states.values())
-    return result
+    return asyncio.run(_discover(sources, settings, now, since, until, dict(states or {})))
 
 
 async def _discover(
@@ -313,23 +299,6 @@ def extract(
         else:
             failures.append(Failure(item.work.url, item.work.source, "extraction", result))
     return extracted, failures
-
-
-def start_workers(watchlist_file: Path, workers: int = 0) -> None:
-    """Start the extraction processes in the background, so that they are ready (tagger
-    built) when the first batch has been fetched instead of starting after it.
-
-    Never raises: where workers cannot start, `extract` finds out and extracts in-process.
-    """
-    workers = workers or os.cpu_count() or 1
-    if workers == 1:
-        return
-    try:
-        pool = _pool(str(watchlist_file), workers)
-        for _ in range(workers):
-            pool.submit(os.getpid)
-    except (RuntimeError, OSError, BrokenProcessPool) as exc:
-        log.warning("extraction workers not started ahead (%s)", exc)
 
 
 def identity_url(canonical: str, fetched_url: str) -> str:
@@ -519,7 +488,3 @@ def _context() -> Any:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["extractors.extract", "extractors.tagger"])
     return context
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
