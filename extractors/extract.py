@@ -65,8 +65,8 @@ def _extract(html: bytes | str, url: str, hints: Sequence[DateCandidate]) -> Art
     tree = load_html(html)
     if tree is None:
         raise ExtractionFailed(url, "not parseable as HTML")
-    page = _page_metadata(tree, url)
     declared = article_json_ld(tree) or JsonLdArticle()
+    page = _page_metadata(tree, url, declared)
     doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_SETTINGS)
     found = (getattr(doc, "text", None) or "").strip()
     if found:
@@ -130,7 +130,7 @@ def choose_authors(
     return tuple(unique.values())
 
 
-def _page_metadata(tree: HtmlElement, url: str) -> dict[str, Any]:
+def _page_metadata(tree: HtmlElement, url: str, declared: JsonLdArticle) -> dict[str, Any]:
     """Canonical URL, titles, meta authors and dates, read before trafilatura prunes the tree."""
     dates, modified = meta_dates(tree)
     meta: dict[str, Any] = {
@@ -160,8 +160,7 @@ def _page_metadata(tree: HtmlElement, url: str) -> dict[str, Any]:
     lang = tree.get("lang")
     if lang:
         meta["language"] = lang.split("-")[0].lower() or None
-    declared = article_json_ld(tree)
-    stamp = parse_stamp(declared.published) if declared else None
+    stamp = parse_stamp(declared.published)
     extra = [url_date(url), title_date(clean_title(page_title))]
     meta["dates"] = [
         *([DateCandidate(origin="json-ld", value=stamp)] if stamp else []),
