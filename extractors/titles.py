@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 # Preference order, measured: see docs/extraction.md.
 TITLE_ORDER = ("json-ld", "og:title", "twitter:title", "h1", "title")
+# Titles written for sharing: the editor's own short form of the headline.
+SOCIAL = ("og:title", "twitter:title")
 SEPARATOR = re.compile(r"\s+[|–—\-·»/•*]\s+|\s*[|｜ㅣ：]\s*|\s*:\s+")
 ALNUM = re.compile(r"\W+")
 # A kicker (German "Dachzeile") set before the headline: "SVP-Sonderparteitag zur Migration: ".
 KICKER = re.compile(r"[^:|–—]{2,60}(?::|\s[|–—])\s+")
+# After a cut between two words the longer title goes on with a space and a word.
+CONTINUES = re.compile(r"\s\w")
 QUOTES = re.compile("[\"“”„«»‘’‚‹›'「」『』]")
 
 
@@ -77,16 +81,56 @@ def _variant(chosen: str, other: str) -> bool:
     )
 
 
-def choose_title(candidates: Mapping[str, str], sitename: str | None, url: str) -> str:
-    """The first non-empty candidate in TITLE_ORDER, with site branding stripped.
-
-    When another candidate is the same headline without a kicker ("Kicker: Headline") or
-    without quotation marks the chosen one adds, that plainer form wins.
+def _cut_after_word(chosen: str, other: str) -> bool:
+    """Whether `other` is `chosen` stopped between two words ("... at Cobham" / "... at Cobham
+    in a win over Spurs"). A cut before punctuation or a quotation mark does not count: that is
+    how truncated and broken attributes look ('Sieger und' from 'Sieger und "royaler Besuch"').
     """
-    titles = [
-        strip_site_name(candidates.get(origin) or "", sitename, url) for origin in TITLE_ORDER
-    ]
-    titles = [t for t in titles if t]
+    return len(other) < len(chosen) and chosen.startswith(other) and bool(
+        CONTINUES.match(chosen, len(other))
+    )
+
+
+def choose_title(
+    candidates: Mapping[str, str],
+    sitename: str | None,
+    url: str,
+    *,
+    names: Sequence[str] = (),
+    marked: Sequence[str] = (),
+) -> str:
+    """Pick the page's headline among `candidates` (keyed by TITLE_ORDER), branding stripped.
+
+    `names` are the other titles the JSON-LD article object gives itself (`name`,
+    `alternativeHeadline`); `marked` are the texts of visible elements marked
+    `itemprop="headline"`. In order:
+
+    1. the first non-empty candidate in TITLE_ORDER;
+    2. unless a visible marked headline repeats another candidate: that one is chosen;
+    3. or `og:title`/`twitter:title` is also one of `names`: the page then declares it twice,
+       against a single `headline`, and it is chosen;
+    4. then a plainer form of the choice wins: without a kicker ("Kicker: Headline"),
+       without quotation marks it adds, or (`og:title`/`twitter:title` only) the same words
+       stopped after a word ("Headline" for "Headline in a qualifier").
+    """
+    stripped = {
+        origin: strip_site_name(candidates.get(origin) or "", sitename, url)
+        for origin in TITLE_ORDER
+    }
+    titles = [title for title in stripped.values() if title]
     if not titles:
         return ""
-    return next((other for other in titles[1:] if _variant(titles[0], other)), titles[0])
+    chosen = titles[0]
+    visible = {clean_title(text) for text in marked}
+    declared = {strip_site_name(name, sitename, url) for name in names}
+    social = [stripped[origin] for origin in SOCIAL if stripped[origin]]
+    if confirmed := next((title for title in titles if title in visible), None):
+        chosen = confirmed
+    elif confirmed := next((title for title in social if title in declared), None):
+        chosen = confirmed
+    for other in titles:
+        if other != chosen and (
+            _variant(chosen, other) or (other in social and _cut_after_word(chosen, other))
+        ):
+            return other
+    return chosen

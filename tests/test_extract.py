@@ -131,6 +131,81 @@ def test_title_prefers_plain_variant_of_headline(
     assert extract_article(_page(head), URL).title == expected
 
 
+def _titled_page(headline: str, og_title: str, body: str = BODY, **declared: str) -> str:
+    data = {**JSON_LD, "headline": headline, **declared}
+    head = (
+        f'<meta property="og:title" content="{og_title.replace(chr(34), "&quot;")}">'
+        f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    )
+    return _page(head, body)
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        ({"alternativeHeadline": "Tokyo talks: what the Quad agreed"},
+         "Tokyo talks: what the Quad agreed"),
+        ({"name": "Tokyo talks: what the Quad agreed"}, "Tokyo talks: what the Quad agreed"),
+        ({"alternativeHeadline": "Four ministers, one ocean"}, "Quad ministers meet in Tokyo"),
+        ({}, "Quad ministers meet in Tokyo"),
+    ],
+    ids=["alternative-headline", "name", "another-alternative", "none"],
+)
+def test_og_title_wins_when_json_ld_declares_it_too(
+    declared: dict[str, str], expected: str
+) -> None:
+    page = _titled_page("Quad ministers meet in Tokyo", "Tokyo talks: what the Quad agreed",
+                        **declared)
+    assert extract_article(page, URL).title == expected
+
+
+@pytest.mark.parametrize(
+    ("marked", "expected"),
+    [
+        ('<h2 itemprop="headline">Tokyo talks: what the Quad agreed</h2>',
+         "Tokyo talks: what the Quad agreed"),
+        ('<h2 itemprop="headline">Elsewhere: ferry strike ends</h2>',
+         "Quad ministers meet in Tokyo"),
+        ('<meta itemprop="headline" content="Tokyo talks: what the Quad agreed">',
+         "Quad ministers meet in Tokyo"),
+    ],
+    ids=["visible-repeats-og", "visible-repeats-nothing", "invisible-meta"],
+)
+def test_visible_marked_headline_names_the_title(marked: str, expected: str) -> None:
+    page = _titled_page("Quad ministers meet in Tokyo", "Tokyo talks: what the Quad agreed",
+                        body=marked + BODY)
+    assert extract_article(page, URL).title == expected
+
+
+@pytest.mark.parametrize(
+    ("headline", "expected"),
+    [
+        ("Quad ministers meet in Tokyo over maritime security",
+         "Quad ministers meet in Tokyo"),
+        ("Quad ministers meet in Tokyo, agree on patrols",
+         "Quad ministers meet in Tokyo, agree on patrols"),
+        ('Quad ministers meet in Tokyo "with resolve"',
+         'Quad ministers meet in Tokyo "with resolve"'),
+        ("Quad ministers meet in Tokyoville", "Quad ministers meet in Tokyoville"),
+    ],
+    ids=["cut-between-words", "cut-before-comma", "cut-before-quote", "cut-inside-word"],
+)
+def test_og_title_cut_after_a_word_wins(headline: str, expected: str) -> None:
+    page = _titled_page(headline, "Quad ministers meet in Tokyo")
+    assert extract_article(page, URL).title == expected
+
+
+def test_shorter_title_tag_is_not_a_plainer_headline() -> None:
+    """Only the social titles count as the editor's short form; `<title>` is cut for search."""
+    data = {**JSON_LD, "headline": "Quad ministers meet in Tokyo over maritime security"}
+    head = (
+        "<title>Quad ministers meet in Tokyo</title>"
+        f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    )
+    page = _page(head).replace("<h1>Quad ministers meet in Tokyo</h1>", "")
+    assert extract_article(page, URL).title == data["headline"]
+
+
 def test_article_cut_into_chunks_is_read_whole() -> None:
     """Paragraphs in later elements of the body's class (around an ad) are kept."""
     more = [
@@ -282,7 +357,7 @@ def test_corpus_thresholds() -> None:
     body = bench.measure(bench.pactwatch_method, bench.benchmark_pages())
     assert body.f1()[2] >= 0.970
     assert sum(news.day) / len(news.day) >= 0.985
-    assert sum(news.title) / len(news.title) >= 0.88
+    assert sum(news.title) / len(news.title) >= 0.92
     assert sum(news.authors) / len(news.authors) >= 0.87
 
 
