@@ -106,9 +106,10 @@ def choose_title(
     `itemprop="headline"`. In order:
 
     1. the first non-empty candidate in TITLE_ORDER;
-    2. unless a visible marked headline repeats another candidate: that one is chosen;
-    3. or `og:title`/`twitter:title` is also one of `names`: the page then declares it twice,
-       against a single `headline`, and it is chosen;
+    2. unless a visible marked headline repeats a candidate: that one is chosen;
+    3. or neither social title (`og:title`, `twitter:title`) agrees with the choice and one of
+       them is also among `names`: the page then declares it twice, against a single
+       `headline`, and it is chosen;
     4. then a plainer form of the choice wins: without a kicker ("Kicker: Headline"),
        without quotation marks it adds, or (`og:title`/`twitter:title` only) the same words
        stopped after a word ("Headline" for "Headline in a qualifier").
@@ -126,7 +127,9 @@ def choose_title(
     social = [stripped[origin] for origin in SOCIAL if stripped[origin]]
     if confirmed := next((title for title in titles if title in visible), None):
         chosen = confirmed
-    elif confirmed := next((title for title in social if title in declared), None):
+    elif chosen not in social and (
+        confirmed := next((title for title in social if title in declared), None)
+    ):
         chosen = confirmed
     for other in titles:
         if other != chosen and (

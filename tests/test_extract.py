@@ -159,6 +159,17 @@ def test_og_title_wins_when_json_ld_declares_it_too(
     assert extract_article(page, URL).title == expected
 
 
+def test_declared_name_does_not_override_agreeing_og_title() -> None:
+    """og:title already agrees with the headline: a twitter:title repeated in the JSON-LD
+    `alternativeHeadline` is no dispute."""
+    page = _titled_page(
+        "Quad ministers meet in Tokyo", "Quad ministers meet in Tokyo",
+        alternativeHeadline="Tokyo talks: what the Quad agreed",
+    ).replace("</head>", '<meta name="twitter:title" content="Tokyo talks: what the Quad agreed">'
+              "</head>")
+    assert extract_article(page, URL).title == "Quad ministers meet in Tokyo"
+
+
 @pytest.mark.parametrize(
     ("marked", "expected"),
     [
