@@ -301,6 +301,23 @@ def extract(
     return extracted, failures
 
 
+def start_workers(watchlist_file: Path, workers: int = 0) -> None:
+    """Start the extraction processes in the background, so that they are ready (tagger
+    built) when the first batch has been fetched instead of starting after it.
+
+    Never raises: where workers cannot start, `extract` finds out and extracts in-process.
+    """
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        return
+    try:
+        pool = _pool(str(watchlist_file), workers)
+        for _ in range(workers):
+            pool.submit(os.getpid)
+    except (RuntimeError, OSError, BrokenProcessPool) as exc:
+        log.warning("extraction workers not started ahead (%s)", exc)
+
+
 def identity_url(canonical: str, fetched_url: str) -> str:
     """The URL an article is stored under: its rel=canonical if that names the same site.
 

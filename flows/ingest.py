@@ -113,6 +113,14 @@ def publish(totals: dict[str, Any], summary: dict[str, Any], problems: list[dict
     create_markdown_artifact(reports.ingest_markdown(totals, problems), key="ingest-summary")
 
 
+def _add(totals: dict[str, Any], stored: Stored, number: int, logger: Any) -> None:
+    totals["stored"] += stored.new
+    totals["duplicates"] += stored.duplicates
+    totals["mentions"] += stored.mentions
+    totals["failed"] += stored.failures
+    logger.info("batch %d: %s", number, stored)
+
+
 @flow(name="ingest")
 def ingest_flow(
     sources_file: str | None = None, since: date | None = None, until: date | None = None
@@ -143,18 +151,26 @@ def ingest_flow(
     }
     store([], found.failures, settings.database_url, version)
     logger = get_run_logger()
-    for start in range(0, len(work), settings.batch_size):
-        chunk = work[start : start + settings.batch_size]
-        pages, fetch_failures = fetch(chunk, sources, settings)
+    # A pipeline: batch k+1 is fetched and batch k-1 stored while batch k is extracted on
+    # every core, so fetching and storing take no extraction time. At most three batches are
+    # in memory at once (fetching, extracting, storing).
+    chunks = [work[i : i + settings.batch_size] for i in range(0, len(work), settings.batch_size)]
+    if chunks:
+        batch.start_workers(settings.watchlist_file, settings.workers)
+        fetching = fetch.submit(chunks[0], sources, settings)
+    storing = None
+    for number, _chunk in enumerate(chunks, start=1):
+        pages, fetch_failures = fetching.result()
+        if number < len(chunks):
+            fetching = fetch.submit(chunks[number], sources, settings)
         articles, extract_failures = extract(pages, settings)
         failures = fetch_failures + extract_failures
-        stored = store(articles, failures, settings.database_url, version)
         reports.count(counts, extracted=articles, failures=failures)
-        totals["stored"] += stored.new
-        totals["duplicates"] += stored.duplicates
-        totals["mentions"] += stored.mentions
-        totals["failed"] += stored.failures
-        logger.info("batch %d: %s", start // settings.batch_size + 1, stored)
+        if storing is not None:
+            _add(totals, storing.result(), number - 1, logger)
+        storing = store.submit(articles, failures, settings.database_url, version)
+    if storing is not None:
+        _add(totals, storing.result(), len(chunks), logger)
     save_states(found, settings.database_url)
     summary = reports.summarize(counts)
     problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))

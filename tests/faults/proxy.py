@@ -6,6 +6,7 @@ behind it (PostgreSQL) and everyone else's connections to it are untouched.
 
 from __future__ import annotations
 
+import selectors
 import socket
 import threading
 from contextlib import suppress
@@ -25,14 +26,19 @@ class TcpProxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def down(self) -> None:
-        """Reset every open connection and refuse new ones."""
+        """Reset every open connection and refuse new ones.
+
+        Sockets are only shut down here; the thread forwarding a pair closes them. Closing a
+        socket while another thread is blocked reading it would leave that thread reading
+        whatever connection reuses the file descriptor next (a "hung" query, seen in CI).
+        """
         with self._lock:
             self.is_up = False
             for sock in self._sockets:
                 with suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                     b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    sock.close()
+                    sock.shutdown(socket.SHUT_RDWR)
             self._sockets.clear()
 
     def up(self) -> None:
@@ -41,6 +47,8 @@ class TcpProxy:
 
     def close(self) -> None:
         self.down()
+        with suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
 
     def _accept(self) -> None:
@@ -61,17 +69,25 @@ class TcpProxy:
                     continue
                 server.settimeout(None)
                 self._sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            threading.Thread(target=self._forward, args=(client, server), daemon=True).start()
 
     @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    def _forward(client: socket.socket, server: socket.socket) -> None:
+        """Copy bytes both ways until either side ends; then close both (only here)."""
+        peer = {client: server, server: client}
         try:
-            while data := source.recv(65536):
-                sink.sendall(data)
+            with selectors.DefaultSelector() as selector:
+                for sock in peer:
+                    selector.register(sock, selectors.EVENT_READ)
+                while True:
+                    for key, _ in selector.select():
+                        data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                        if not data:
+                            return
+                        peer[key.fileobj].sendall(data)  # type: ignore[index]
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
+            for sock in peer:
                 with suppress(OSError):
                     sock.close()

@@ -160,12 +160,6 @@ def test_postgresql_connections_killed_mid_run_the_run_completes(
         assert_each_good_article_stored_once(site, url)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known flaky: under load the run sometimes does not finish after the outage "
-    "(suspected: a fetch lease left held when its release and the store retries overlap); "
-    "passes when run alone",
-)
 def test_postgresql_unreachable_for_a_moment_the_run_retries_and_completes(
     prefect_harness: None,
     fault_settings: dict[str, str],
