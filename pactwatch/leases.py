@@ -13,7 +13,8 @@ few milliseconds to ~0.1 s; Prefect's `rate_limit` handed out 20 slots at 2/s in
 What can go wrong:
     LeaseTimeout   the host stayed held by someone else longer than `wait` seconds.
 A holder that dies keeps its lease until `ttl` runs out, or until a waiter on the same machine
-sees that the holder's process is gone (then the lease is taken over at once).
+sees that the holder's process is gone, or (in the holder's own process) that the holder left
+`hold` without giving it back; then the lease is taken over at once.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ host_lease = HostLeaseRow.__table__
 
 POLL_FIRST = 0.01
 POLL_MAX = 0.2
+# Holder ids of this process's `hold` blocks still running: a lease carrying this process's
+# id but not listed here was orphaned (its taking or giving back failed halfway).
+_ACTIVE: set[str] = set()
 
 
 class LeaseTimeout(PactwatchError):
@@ -79,6 +83,7 @@ def hold(
     engine = _engine(database_url)
     me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     taken: list[str] = []
+    _ACTIVE.add(me)
     try:
         for host in sorted(set(hosts)):
             released = _acquire(engine, host, me, ttl, wait)
@@ -90,6 +95,7 @@ def hold(
                     time.sleep(pause)
         yield me
     finally:
+        _ACTIVE.discard(me)
         for host in taken:
             _release(engine, host, me)
 
@@ -141,7 +147,7 @@ def _acquire(
             holder = conn.execute(
                 select(host_lease.c.holder).where(host_lease.c.host == host)
             ).scalar()
-        if holder and _holder_is_dead(holder):
+        if holder and _holder_is_gone(holder):
             with engine.begin() as conn:
                 conn.execute(
                     update(host_lease)
@@ -192,12 +198,15 @@ def _release(engine: Engine, host: str, me: str, attempts: int = 5) -> None:
             time.sleep(0.2 * 2**attempt)
 
 
-def _holder_is_dead(holder: str) -> bool:
-    """True when `holder` ran on this machine and its process no longer exists."""
+def _holder_is_gone(holder: str) -> bool:
+    """True when `holder` ran on this machine and its process no longer exists, or is this
+    process and no longer inside `hold` (a database error left the lease behind)."""
     hostname, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
     if hostname != socket.gethostname() or not pid_text.isdigit():
         return False
+    if int(pid_text) == os.getpid():
+        return holder not in _ACTIVE
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:

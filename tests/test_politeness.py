@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ import yaml
 
 from pactwatch import leases
 from pactwatch.sample_site import SampleSite, server
+from storage.db import engine_for
+from storage.models import utcnow
 
 HOST = "http://example.test:80"
 
@@ -142,6 +145,24 @@ def test_lease_of_a_dead_process_is_taken_over(sqlite_url: str) -> None:
     with leases.hold(sqlite_url, [HOST], wait=5):
         pass
     assert time.monotonic() - started < 2
+
+
+def test_lease_left_behind_by_this_process_is_taken_over(sqlite_url: str) -> None:
+    """A lease whose taking failed halfway (the UPDATE committed, the reply lost with the
+    connection) carries this live process's id; the next `hold` must not wait for its TTL."""
+    import socket
+
+    from sqlalchemy import update
+
+    with leases.hold(sqlite_url, [HOST]):
+        pass
+    orphan = f"{socket.gethostname()}:{os.getpid()}:deadbeef"
+    with engine_for(sqlite_url).begin() as conn:
+        later = utcnow() + timedelta(hours=1)
+        conn.execute(update(leases.host_lease).values(holder=orphan, expires=later))
+    assert leases.holders(sqlite_url)[HOST] == orphan
+    with leases.hold(sqlite_url, [HOST], wait=5) as me:
+        assert leases.holders(sqlite_url)[HOST] == me
 
 
 def test_lease_wait_is_bounded(sqlite_url: str) -> None:
