@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
 from pathlib import Path
 
 import pytest
 
+from extractors import similarity
 from extractors.similarity import fingerprint, hamming, normalised_title, same_story
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -66,3 +69,25 @@ def test_similar_titles_do_not_link_unrelated_texts() -> None:
     a = fingerprint("Prime Minister Kishida met President Biden to discuss the alliance. " * 5)
     b = fingerprint("A storm closed schools across the region for the second day running. " * 5)
     assert not same_story(a, b, "Leaders meet", "Leaders meet")
+
+
+def _plain_simhash(text: str) -> int:
+    """The textbook SimHash, one bit at a time: what `fingerprint` must equal."""
+    words = similarity._words(text)
+    grams = [" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))]
+    weights = [0] * 64
+    for gram in filter(None, grams):
+        bits = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "big")
+        for i in range(64):
+            weights[i] += 1 if bits >> i & 1 else -1
+    return sum(1 << i for i, w in enumerate(weights) if w > 0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fingerprint_equals_the_bit_by_bit_simhash(seed: int) -> None:
+    rng = random.Random(seed)
+    vocabulary = ["Kishida", "Kishida.", "Quad", "access", "agreement", "Manila", "東京", "é"]
+    texts = ["", "one", "one two", "one two three", "a b a b a b a b"]
+    texts += [" ".join(rng.choices(vocabulary, k=rng.randint(0, 400))) for _ in range(20)]
+    for text in texts:
+        assert similarity.fingerprint(text) == _plain_simhash(text), text[:60]
