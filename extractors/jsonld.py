@@ -2,8 +2,8 @@
 
 Pages embed `<script type="application/ld+json">` blocks, often several, sometimes as an
 `@graph`, sometimes broken. We read the first object whose `@type` is an article type and
-return its headline, body, dates and authors, cleaned. Nothing here raises: a broken block is
-skipped.
+return its headline, the other titles it gives itself, body, dates and authors, cleaned.
+Nothing here raises: a broken block is skipped.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class JsonLdArticle:
     """The fields pactwatch reads from a page's article object; raw strings, not yet parsed."""
 
     headline: str = ""
+    # The object's `name` and `alternativeHeadline`, as given (titles.choose_title, rule 3).
+    names: tuple[str, ...] = ()
     body: str = ""
     published: str = ""
     modified: str = ""
@@ -87,6 +89,11 @@ def clean_body(value: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _titles(obj: dict[str, Any]) -> tuple[str, ...]:
+    values = (obj.get(key) for key in ("name", "alternativeHeadline"))
+    return tuple(value for value in values if isinstance(value, str))
+
+
 def _people(value: Any) -> tuple[Person, ...]:
     items = value if isinstance(value, list) else [value]
     people = []
@@ -107,6 +114,7 @@ def article_json_ld(tree: HtmlElement) -> JsonLdArticle | None:
         if _is_article(obj):
             return JsonLdArticle(
                 headline=_text(obj.get("headline")) or _text(obj.get("name")),
+                names=_titles(obj),
                 body=clean_body(_text(obj.get("articleBody"))),
                 published=_text(obj.get("datePublished")),
                 modified=_text(obj.get("dateModified")),
