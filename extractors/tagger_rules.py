@@ -82,7 +82,7 @@ def resolve(compiled: Compiled, found: Scan, sentences: Sentences) -> list[tuple
     if found.nots:
         hits = [h for h in hits if not _inside_not(h, found.nots)]
     hits = _longest_hits(hits)
-    people = _people(compiled, found, hits)
+    people = _people(compiled, found, hits, sentences)
     named = [(s, code) for s, _, code in leftmost_longest(found.countries)]
     named += [(h.start, compiled.country_of[h.entity]) for h in people]
     places = Places(sentences, named)
@@ -94,10 +94,14 @@ def _inside_not(hit: Hit, nots: list[tuple[int, int, int]]) -> bool:
     return any(e == hit.entity and s < hit.end and hit.start < t for s, t, e in nots)
 
 
-def _people(compiled: Compiled, found: Scan, hits: list[Hit]) -> list[Hit]:
+def _people(
+    compiled: Compiled, found: Scan, hits: list[Hit], sentences: Sentences
+) -> list[Hit]:
     """Rule 2: full references always count; a surname alone needs distinctive or a licence."""
     full = {h.entity for h in hits if h.role == FULL and compiled.entities[h.entity].surname}
-    surnames = [h for h in hits if h.role == SURNAME and neighbours_ok(compiled, found, h)]
+    surnames = [
+        h for h in hits if h.role == SURNAME and neighbours_ok(compiled, found, h, sentences)
+    ]
     licensed = full | {
         h.entity
         for h in surnames

@@ -119,6 +119,10 @@ class Sentences:
     def index(self, offset: int) -> int:
         return bisect_right(self._starts, offset) - 1
 
+    def starts_at(self, offset: int) -> bool:
+        """Whether a sentence starts at `offset`."""
+        return self._starts[self.index(offset)] == offset
+
     def span(self, index: int) -> tuple[int, int]:
         start = self._starts[index]
         end = self._starts[index + 1] if index + 1 < len(self._starts) else len(self._text)

@@ -3,14 +3,21 @@
 A bare surname is the riskiest key: "Marcos" may be Imelda, "Yoon" a footballer, "Albanese" a
 chef. Two cheap looks at the neighbouring words catch most of that: a capitalised word right
 before it that is not a title, function word or country ("Imelda Marcos", "Hunter Biden") or
-right after it ("Yoon Bit-garam") means another person's name. Headlines, where every word is
-capitalised, skip both looks.
+right after it ("Yoon Bit-garam") means another person's name. The last word of the sentence
+before is not next to the name ("... met Joe Biden. Kishida spoke first"). Headlines, where
+every word is capitalised, skip both looks.
 """
 
 from __future__ import annotations
 
 from extractors.tagger_keys import Compiled, Hit, Scan
-from extractors.tagger_text import is_title_case_line, normalize, word_after, word_before
+from extractors.tagger_text import (
+    Sentences,
+    is_title_case_line,
+    normalize,
+    word_after,
+    word_before,
+)
 
 _MONTHS_DAYS = (
     "january february march april may june july august september october november december "
@@ -38,10 +45,10 @@ _AFTER_OK = frozenset(
 _GOVERNMENT = frozenset({"government", "administration", "cabinet", "govt"})
 
 
-def neighbours_ok(compiled: Compiled, found: Scan, hit: Hit) -> bool:
+def neighbours_ok(compiled: Compiled, found: Scan, hit: Hit, sentences: Sentences) -> bool:
     """False when a neighbouring capitalised word shows the surname belongs to someone else."""
     text = found.text
-    before = word_before(text, hit.start)
+    before = "" if sentences.starts_at(hit.start) else word_before(text, hit.start)
     after = word_after(text, hit.end)
     suspicious_before = bool(before) and before[0].isupper() and not _before_ok(compiled, before)
     suspicious_after = bool(after) and after[0].isupper() and after.lower() not in _AFTER_OK

@@ -166,6 +166,23 @@ def test_offsets_text_and_sentence(tagger: Tagger) -> None:
     _check_invariants(text, mentions)
 
 
+def test_surname_after_a_sentence_ending_with_another_name(tagger: Tagger) -> None:
+    """The name that ends one sentence is not a given name before the surname opening the
+    next; inside a sentence a capitalised word before the surname still is ("Yuko Kishida")."""
+    text = "Fumio Kishida met Joe Biden. Kishida spoke first."
+    mentions = tagger.tag(text)
+    assert [(m.entity, m.start, m.text) for m in mentions] == [
+        ("fumio-kishida", 0, "Fumio Kishida"),
+        ("joe-biden", 18, "Joe Biden"),
+        ("fumio-kishida", 29, "Kishida"),
+    ]
+    assert mentions[2].sentence == "Kishida spoke first."
+    assert _counts(tagger, "Joe Biden met Fumio Kishida and Yuko Kishida.") == {
+        "fumio-kishida": 1,
+        "joe-biden": 1,
+    }
+
+
 def test_salience_lead_and_title(tagger: Tagger) -> None:
     body = "Kishida spoke first.\n\n" + "Filler sentence about the weather. " * 30
     text = body + "\n\nLater, Biden and Modi spoke."
