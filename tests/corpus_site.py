@@ -17,13 +17,15 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from xml.sax.saxutils import escape
 
 import brotli
 import yaml
+
+from tests.servers import LoopbackServer, reply
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 BENCH = CORPUS / "extraction-benchmark" / "html"
@@ -66,7 +68,7 @@ class CorpusSite:
         self.pages = pages
         self._by_path = {p.path: p for p in pages}
         self._listings: dict[str, tuple[bytes, str]] = {}
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
         self._lock = threading.Lock()
         self.requests: list[tuple[str, int]] = []
 
@@ -80,8 +82,7 @@ class CorpusSite:
 
     def url(self, path: str) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return self._server.base_url + path
 
     def sources_yaml(self) -> str:
         common = {"concurrency": 4, "delay": 0, "window_days": 7}
@@ -97,27 +98,7 @@ class CorpusSite:
             self.requests.clear()
 
     def __enter__(self) -> CorpusSite:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                status, headers, body = site._answer(self.path, self.headers)
-                with site._lock:
-                    site.requests.append((self.path, status))
-                self.send_response(status)
-                for key, value in {**headers, "Content-Length": str(len(body))}.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(self._respond)
         self._listings = self._render_listings()
         return self
 
@@ -126,8 +107,13 @@ class CorpusSite:
         tb: TracebackType | None,
     ) -> None:
         assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
+
+    def _respond(self, request: BaseHTTPRequestHandler) -> None:
+        status, headers, body = self._answer(request.path, request.headers)
+        with self._lock:
+            self.requests.append((request.path, status))
+        reply(request, status, body, headers)
 
     def _answer(self, raw_path: str, request_headers) -> tuple[int, dict[str, str], bytes]:
         path = raw_path.split("?")[0]

@@ -1,4 +1,6 @@
-"""A loopback HTTP server whose routes misbehave on purpose, for fetch and discovery tests."""
+"""Loopback HTTP servers for the tests: `LoopbackServer` (any site in a thread, used by
+`corpus_site` and `faults/hostile_site` too) and `loopback`, a server of fixed routes that
+misbehave on purpose, for fetch and discovery tests."""
 
 from __future__ import annotations
 
@@ -8,8 +10,61 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
+HTML = "text/html; charset=utf-8"
+
+
+class LoopbackServer:
+    """Serve on 127.0.0.1 (a free port) in a daemon thread: `respond(request)` answers every
+    GET. HTTP/1.1 with keep-alive, a daemon thread per connection, nothing logged.
+
+    Serving starts at once; use as a context manager or call `close()`.
+    """
+
+    def __init__(self, respond: Handler) -> None:
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                respond(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LoopbackServer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def reply(
+    request: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]
+) -> None:
+    """Answer with `headers` (and Content-Length) and `body`; a client that is gone (killed,
+    or gave up) only closes the connection."""
+    request.send_response(status)
+    for key, value in {**headers, "Content-Length": str(len(body))}.items():
+        request.send_header(key, value)
+    request.end_headers()
+    try:
+        request.wfile.write(body)
+    except OSError:
+        request.close_connection = True
 
 
 @dataclass
@@ -35,39 +90,20 @@ def loopback(routes: dict[str, Route | Handler]) -> Iterator[Loopback]:
     hits: dict[str, int] = {}
     lock = threading.Lock()
 
-    class RequestHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def respond(request: BaseHTTPRequestHandler) -> None:
+        path = request.path
+        with lock:
+            hits[path] = hits.get(path, 0) + 1
+        route = routes.get(path) or routes.get(path.split("?")[0])
+        if route is None:
+            route = Route(404, b"not found", {"Content-Type": "text/plain"})
+        if callable(route):
+            route(request)
+        else:
+            reply(request, route.status, route.body, {"Content-Type": HTML, **route.headers})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            path = self.path
-            with lock:
-                hits[path] = hits.get(path, 0) + 1
-            route = routes.get(path) or routes.get(path.split("?")[0])
-            if route is None:
-                route = Route(404, b"not found", {"Content-Type": "text/plain"})
-            if callable(route):
-                route(self)
-                return
-            self.send_response(route.status)
-            headers = {"Content-Type": "text/html; charset=utf-8", **route.headers}
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(route.body)))
-            self.end_headers()
-            self.wfile.write(route.body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Loopback(f"http://127.0.0.1:{server.server_address[1]}", routes, hits)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LoopbackServer(respond) as server:
+        yield Loopback(server.base_url, routes, hits)
 
 
 def html_page(title: str, paragraphs: int = 6) -> bytes:

@@ -28,10 +28,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import cache
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import yaml
+
+from tests.servers import HTML, LoopbackServer, reply
 
 MAX_BODY = 6_000_000  # PACTWATCH_MAX_BODY_BYTES of the fault runs: a 50,000-item feed fits
 RETRIES = 1  # PACTWATCH_RETRIES of the fault runs: a retried failure costs 2 requests
@@ -311,15 +313,8 @@ def gzip_bomb() -> bytes:
 
 def send(request: BaseHTTPRequestHandler, status: int, body: bytes = b"",
          headers: dict[str, str] | None = None) -> None:
-    request.send_response(status)
-    for key, value in {"Content-Type": "text/html; charset=utf-8", **(headers or {})}.items():
-        request.send_header(key, value)
-    request.send_header("Content-Length", str(len(body)))
-    request.end_headers()
-    try:
-        request.wfile.write(body)
-    except OSError:
-        request.close_connection = True  # the client is gone (killed, or gave up)
+    """`reply` with an HTML Content-Type unless `headers` give another."""
+    reply(request, status, body, {"Content-Type": HTML, **(headers or {})})
 
 
 def _stream(request: BaseHTTPRequestHandler, total: int, chunk: bytes,
@@ -365,20 +360,22 @@ class HostileSite:
         with socket.socket() as probe:  # a port nobody listens on
             probe.bind(("127.0.0.1", 0))
             self.refused_url = f"http://127.0.0.1:{probe.getsockname()[1]}/a/refused-article"
-        # routes embed the URLs of both hosts: bind first, then serve
-        self._main, self._slow = self._bind(), self._bind()
-        self.base_url = f"http://127.0.0.1:{self._main.server_address[1]}"
-        self.slow_url = f"http://127.0.0.1:{self._slow.server_address[1]}"
-        self._serve(self._main, self._main_routes(), "")
-        self._serve(self._slow, self._slow_routes(), "slow:")
+        # routes embed the URLs of both hosts: start both, then fill in their routes (no one
+        # can ask for a route before this method returns the URLs)
+        main: dict[str, Handler] = {}
+        slow: dict[str, Handler] = {}
+        self._main = LoopbackServer(self._router(main, ""))
+        self._slow = LoopbackServer(self._router(slow, "slow:"))
+        self.base_url, self.slow_url = self._main.base_url, self._slow.base_url
+        main.update(self._main_routes())
+        slow.update(self._slow_routes())
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.release.set()
-        for server in (self._main, self._slow):
-            server.shutdown()
-            server.server_close()
+        self._main.close()
+        self._slow.close()
 
     # what tests ask
 
@@ -414,32 +411,19 @@ class HostileSite:
 
     # routes
 
-    @staticmethod
-    def _bind() -> ThreadingHTTPServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-        server.daemon_threads = True
-        return server
+    def _router(self, routes: dict[str, Handler], prefix: str) -> Handler:
+        """Answer from `routes`; hits are counted under `prefix` + path."""
+        lock = threading.Lock()
 
-    def _serve(self, server: ThreadingHTTPServer, routes: dict[str, Handler], prefix: str) -> None:
-        """Serve `routes` in a daemon thread; hits are counted under `prefix` + path."""
-        site, lock = self, threading.Lock()
+        def respond(request: BaseHTTPRequestHandler) -> None:
+            path = request.path.split("?")[0]
+            key = prefix + path
+            with lock:
+                self.hits[key] = self.hits.get(key, 0) + 1
+                self.times.setdefault(key, []).append(time.monotonic())
+            routes.get(path, lambda r: send(r, 404, b"not found"))(request)
 
-        class RequestHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                path = self.path.split("?")[0]
-                key = prefix + path
-                with lock:
-                    site.hits[key] = site.hits.get(key, 0) + 1
-                    site.times.setdefault(key, []).append(time.monotonic())
-                routes.get(path, lambda r: send(r, 404, b"not found"))(self)
-
-        server.RequestHandlerClass = RequestHandler
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return respond
 
     def _page(self, good: Good) -> Handler:
         body = article_html(good, self.published)
