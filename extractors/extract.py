@@ -10,10 +10,13 @@ escapes, whatever the input.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import cache
 from typing import Any
 
 import trafilatura
+from htmldate import find_date
 from lxml.html import HtmlElement
 from pydantic import ValidationError
 from trafilatura.utils import load_html
@@ -68,36 +71,53 @@ def _extract(html: bytes | str, url: str, hints: Sequence[DateCandidate]) -> Art
         raise ExtractionFailed(url, "not parseable as HTML")
     declared = article_json_ld(tree) or JsonLdArticle()
     page = _page_metadata(tree, url, declared)
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, **TRAFILATURA_SETTINGS)
+    doc = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_SETTINGS)
     found = (getattr(doc, "text", None) or "").strip()
     if found:
         found = continue_chunks(tree, found, url, TRAFILATURA_SETTINGS)
     text = choose_text(found, declared.body)
     if not text:
         raise ExtractionFailed(url, "no article text found")
-    sitename = page["sitename"] or getattr(doc, "sitename", None)
+    # trafilatura's own metadata pass costs a third of its extraction (~9 ms a page); we read
+    # what we need from the page ourselves and ask trafilatura only when the page lacks it.
+    fallback = cache(lambda: trafilatura.extract_metadata(tree, url))
+    sitename = page["sitename"] or fallback().sitename
+    title = choose_title(
+        {"json-ld": declared.headline, **page["titles"]},
+        sitename, url, names=declared.names, marked=page["marked"],
+    )
+    authors = choose_authors(
+        declared.authors, page["authors"], sitename, lambda: fallback().author or ""
+    )
     candidates = [*page["dates"], *hints]
-    stamp = parse_stamp(getattr(doc, "date", None))
-    if stamp:
-        candidates.append(DateCandidate(origin="htmldate", value=stamp))
-    titles = {"json-ld": declared.headline, **page["titles"]}
+    guess = htmldate_guess(tree, page["canonical"] or url, thorough=not candidates)
+    candidates += [guess] if guess else []
     try:
         return Article(
             url=page["canonical"] or canonical_url(url),
-            title=choose_title(titles, sitename, url, names=declared.names, marked=page["marked"])
-            or clean_title(getattr(doc, "title", "")),
-            authors=choose_authors(
-                declared.authors, page["authors"], sitename, getattr(doc, "author", None) or ""
-            ),
+            title=title or clean_title(fallback().title),
+            authors=authors,
             published=choose_date(candidates),
             modified=parse_stamp(declared.modified) or page["modified"],
-            language=getattr(doc, "language", None) or page["language"],
+            language=page["language"],
             sitename=sitename,
             text=text,
             date_candidates=tuple(candidates),
         )
     except ValidationError as exc:
         raise ExtractionFailed(url, f"invalid article: {exc.errors()[0]['msg']}") from None
+
+
+def htmldate_guess(tree: HtmlElement, url: str, thorough: bool) -> DateCandidate | None:
+    """htmldate's publication date. Its thorough search (~7 ms a page, a scan of the text)
+    runs only when nothing better dates the page: htmldate ranks last (`choose_date`), so
+    where a better candidate exists its quick guess (~0.3 ms) is recorded instead."""
+    found = find_date(
+        tree, url=url, original_date=True, extensive_search=thorough,
+        max_date=datetime.now().astimezone().strftime("%Y-%m-%d"),
+    )
+    stamp = parse_stamp(found)
+    return DateCandidate(origin="htmldate", value=stamp) if stamp else None
 
 
 def _squash(name: str) -> str:
@@ -112,10 +132,13 @@ def _split_names(value: str) -> list[str]:
 
 
 def choose_authors(
-    declared: Sequence[Person], meta: Sequence[str], sitename: str | None, found: str = ""
+    declared: Sequence[Person],
+    meta: Sequence[str],
+    sitename: str | None,
+    found: Callable[[], str] = str,
 ) -> tuple[str, ...]:
     """People named as authors: JSON-LD persons, else `<meta name=author>`, else the byline
-    trafilatura found (`found`, ';'-separated), else organisations.
+    trafilatura finds (`found()`, ';'-separated, asked only when needed), else organisations.
 
     Lists are split on commas and conjunctions ('A and B', 'A und B'), initials in brackets
     and 'By ' are dropped, and spellings that differ only in punctuation count once.
@@ -124,8 +147,10 @@ def choose_authors(
     groups = [n for p in declared if not p.is_person for n in _split_names(p.name)]
     named = [n for value in meta for n in _split_names(value)]
     site = _squash(sitename or "")
-    byline = [n for value in found.split(";") for n in _split_names(value)]
-    chosen = people or [n for n in named if _squash(n) != site] or byline or groups or named
+    chosen = people or [n for n in named if _squash(n) != site]
+    if not chosen:
+        byline = [n for value in found().split(";") for n in _split_names(value)]
+        chosen = byline or groups or named
     unique: dict[str, str] = {}
     for name in chosen:
         unique.setdefault(_squash(name), name)

@@ -87,6 +87,31 @@ def test_meta_only_page_and_hints() -> None:
     assert hint in article.date_candidates
 
 
+def test_a_date_only_in_the_text_is_found_by_the_thorough_search() -> None:
+    """No JSON-LD, meta, listing or URL date: htmldate's thorough search reads the text."""
+    body = "<p>Published on 5 March 2024 at 10:00</p>" + BODY
+    article = extract_article(_page("", body), "https://news.example.org/world/quad-meets")
+    assert article.published == datetime(2024, 3, 5, 12, tzinfo=UTC)
+    assert [c.origin for c in article.date_candidates] == ["htmldate"]
+
+
+def test_a_better_date_leaves_htmldate_its_quick_guess() -> None:
+    body = "<p>Published on 5 March 2024 at 10:00</p>" + BODY
+    hint = DateCandidate(origin="feed", value=datetime(2024, 3, 6, 8, tzinfo=UTC))
+    article = extract_article(_page("", body), "https://news.example.org/world/q", [hint])
+    assert article.published == hint.value
+    assert [c.origin for c in article.date_candidates] == ["feed"]  # text-only: quick finds none
+
+
+def test_site_name_and_byline_come_from_trafilatura_when_the_page_lacks_them() -> None:
+    """No og:site_name, no author in JSON-LD or meta: trafilatura's metadata pass fills in."""
+    head = '<title>Quad ministers meet in Tokyo</title><meta name="application-name" content="Ex">'
+    body = '<p class="byline">By <a rel="author" href="/people/aiko">Aiko Tanaka</a></p>' + BODY
+    article = extract_article(_page(head, body), "https://news.example.org/world/quad-meets")
+    assert article.sitename == "Ex"
+    assert article.authors == ("Aiko Tanaka",)
+
+
 @pytest.mark.parametrize(
     "title",
     [
