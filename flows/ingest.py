@@ -16,6 +16,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 from sqlmodel import Session
 
 from extractors import batch
@@ -153,7 +154,8 @@ def ingest_flow(
     logger = get_run_logger()
     # A pipeline: batch k+1 is fetched and batch k-1 stored while batch k is extracted on
     # every core, so fetching and storing take no extraction time. At most three batches are
-    # in memory at once (fetching, extracting, storing).
+    # in memory at once (fetching, extracting, storing). `quote`: Prefect need not walk a
+    # batch's pages looking for futures (~40 ms per task run of 50 articles).
     chunks = [work[i : i + settings.batch_size] for i in range(0, len(work), settings.batch_size)]
     if chunks:
         batch.start_workers(settings.watchlist_file, settings.workers)
@@ -163,12 +165,12 @@ def ingest_flow(
         pages, fetch_failures = fetching.result()
         if number < len(chunks):
             fetching = fetch.submit(chunks[number], sources, settings)
-        articles, extract_failures = extract(pages, settings)
+        articles, extract_failures = extract(quote(pages), settings)
         failures = fetch_failures + extract_failures
         reports.count(counts, extracted=articles, failures=failures)
         if storing is not None:
             _add(totals, storing.result(), number - 1, logger)
-        storing = store.submit(articles, failures, settings.database_url, version)
+        storing = store.submit(quote(articles), quote(failures), settings.database_url, version)
     if storing is not None:
         _add(totals, storing.result(), len(chunks), logger)
     save_states(found, settings.database_url)

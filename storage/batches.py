@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from extractors.batch import Extracted, Failure
 from extractors.discover import FeedState, canonical_url
-from extractors.similarity import fingerprint, hamming, normalised_title, same_story
+from extractors.similarity import TITLE_BITS, fingerprint, hamming, normalised_title, same_story
 from storage import repo
 from storage.models import ArticleRow, FeedStateRow, unsigned64, utcnow
 
@@ -65,19 +65,19 @@ def store_batch(
     republications) are stored each under its own URL and share the `story` of the first.
     Idempotent: a replayed batch (after a crash or a retry) stores nothing twice.
     """
-    known = _candidates(session, extracted)
+    known = _KnownArticles(_candidates(session, extracted))
     rows: list[dict[str, Any]] = []
     target: dict[int, str] = {}  # index in `extracted` -> URL of the article it is stored as
     for index, item in enumerate(extracted):
         article = item.article
-        twin = _same_article(known, article.url, item.work.source, article)
+        simhash = item.fingerprint if item.fingerprint is not None else fingerprint(article.text)
+        row = repo.article_values(article, item.work.source, item.raw_html, simhash)
+        twin = known.same_article(row)
         if twin is not None:
             target[index] = twin.url
             continue
-        simhash = item.fingerprint if item.fingerprint is not None else fingerprint(article.text)
-        row = repo.article_values(article, item.work.source, item.raw_html, simhash)
-        row["story"] = _story(known, row)
-        known.append(
+        row["story"] = known.story(row)
+        known.add(
             _Known(row["url"], row["source"], row["title"], row["content_hash"],
                    unsigned64(row["fingerprint"]), row["story"])
         )
@@ -156,35 +156,54 @@ def _shift(day: datetime, by: timedelta) -> datetime:
         return (datetime.min if by < timedelta(0) else datetime.max).replace(tzinfo=day.tzinfo)
 
 
-def _same_article(known: list[_Known], url: str, source: str, article: Any) -> _Known | None:
-    """The stored article this one is: same URL, or same source, text and title."""
-    title = normalised_title(article.title)
-    for other in known:
-        if other.url == url:
-            return other
-        if (
-            other.source == source
-            and other.content_hash == article.content_hash
-            and normalised_title(other.title) == title
-        ):
-            return other
-    return None
+class _KnownArticles:
+    """The articles a batch is compared with, indexed by URL and by (source, text hash).
 
+    A batch is compared with every stored article of its story window (thousands on a busy
+    deployment), so lookups by URL and text are dictionary hits; only the SimHash comparison
+    for stories visits every article, and it starts with a cheap XOR.
+    """
 
-def _story(known: list[_Known], row: dict[str, Any]) -> str:
-    """The story of the closest known copy (same text, or `same_story`), else a new one."""
-    best: tuple[int, str] | None = None
-    fp = unsigned64(row["fingerprint"])
-    for other in known:
-        if other.content_hash == row["content_hash"]:
-            return other.story
-        if other.fingerprint is None or not same_story(fp, other.fingerprint, row["title"],
-                                                       other.title):
-            continue
-        distance = hamming(fp, other.fingerprint)
-        if best is None or distance < best[0]:
-            best = (distance, other.story)
-    return best[1] if best else row["content_hash"]
+    def __init__(self, articles: Iterable[_Known]) -> None:
+        self.all: list[_Known] = []
+        self.by_url: dict[str, _Known] = {}
+        self.by_text: dict[tuple[str, str], list[_Known]] = {}
+        self.story_of_text: dict[str, str] = {}
+        for article in articles:
+            self.add(article)
+
+    def add(self, article: _Known) -> None:
+        self.all.append(article)
+        self.by_url.setdefault(article.url, article)
+        self.by_text.setdefault((article.source, article.content_hash), []).append(article)
+        self.story_of_text.setdefault(article.content_hash, article.story)
+
+    def same_article(self, row: dict[str, Any]) -> _Known | None:
+        """The stored article this one is: same URL, or same source, text and title."""
+        if (same := self.by_url.get(row["url"])) is not None:
+            return same
+        title = normalised_title(row["title"])
+        for other in self.by_text.get((row["source"], row["content_hash"]), ()):
+            if normalised_title(other.title) == title:
+                return other
+        return None
+
+    def story(self, row: dict[str, Any]) -> str:
+        """The story of the first copy with the same text, else of the closest `same_story`
+        copy, else a new one."""
+        if (story := self.story_of_text.get(row["content_hash"])) is not None:
+            return story
+        best: tuple[int, str] | None = None
+        fp = unsigned64(row["fingerprint"])
+        for other in self.all:
+            if other.fingerprint is None or (fp ^ other.fingerprint).bit_count() > TITLE_BITS:
+                continue
+            if not same_story(fp, other.fingerprint, row["title"], other.title):
+                continue
+            distance = hamming(fp, other.fingerprint)
+            if best is None or distance < best[0]:
+                best = (distance, other.story)
+        return best[1] if best else row["content_hash"]
 
 
 def load_feed_states(session: Session, sources: Sequence[str]) -> dict[str, FeedState]:
