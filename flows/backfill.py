@@ -22,6 +22,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 from pydantic import WithJsonSchema
 from sqlmodel import Session
 
@@ -31,7 +32,7 @@ from extractors.sources import Source, load_sources
 from extractors.watchlist import load_watchlist
 from flows import reports
 from flows.digest import digest_flow
-from flows.ingest import discover, extract, fetch, record, select_new, store
+from flows.ingest import discover, process, record, record_failures, select_new
 from pactwatch import archive, leases, retag
 from pactwatch import backfill_chunks as chunks
 from pactwatch.digest.week import week_of
@@ -74,11 +75,6 @@ def discover_archives(sources: list[Source], days: list[date], settings: Setting
 def index_warcs(files: list[str], sources: list[Source], start: date, end: date, settings):
     cache_dir = Path(settings.out_dir) / "warc-cache"
     return archive.index_warcs(files, sources, start, end, settings, cache_dir)
-
-
-@task(cache_policy=NO_CACHE)
-def read_warc(records: list[archive.WarcRecord]):
-    return archive.read_records(records)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -176,20 +172,18 @@ def _fetch_period(
     counts, chunk_of = chunks.start_counts(discovered, fresh), chunks.chunk_map(fresh)
     broken = {f.source for f in failures}
     plan = chunks.plan_batches(fresh, settings.batch_size)
-    store([], failures, settings.database_url, version)
+    record_failures(failures, settings.database_url)
     progress = create_progress_artifact(0.0, key="backfill-progress",
                                         description=f"{len(todo)} of {len(names) * len(days)} "
                                                     "source-days to do")
     for number, job in enumerate(plan, 1):
         if job.items:
-            pages_, fetch_failures = fetch(job.web(), todo_sources, settings)
-            archived, read_failures = read_warc(job.archived())
-            articles, extract_failures = extract(pages_ + archived, settings)
-            failed = fetch_failures + read_failures + extract_failures
-            stored = store(articles, failed, settings.database_url, version)
-            chunks.tally(counts, "stored", articles, chunk_of)
-            chunks.tally(counts, "failed", failed, chunk_of)
-            logger.info("batch %d/%d: %d items, %s", number, len(plan), len(job.items), stored)
+            outcome = process(quote(job.web()), todo_sources, settings, version,
+                              quote(job.archived()))
+            chunks.tally(counts, "stored", outcome.articles, chunk_of)
+            chunks.tally(counts, "failed", outcome.failures, chunk_of)
+            logger.info("batch %d/%d: %d items, %s", number, len(plan), len(job.items),
+                        outcome.stored)
         finish_chunks(settings.database_url, chunks.finishable(job.completes, counts, broken))
         update_progress_artifact(progress, 100.0 * number / len(plan))
     rows = reports.coverage_rows(coverage(settings.database_url, names, start, end),

@@ -9,6 +9,7 @@ table and a summary with source health (`flows.reports`).
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 from sqlmodel import Session
 
@@ -24,14 +26,15 @@ from extractors.discover import FeedState
 from extractors.sources import Source, load_sources
 from extractors.watchlist import load_watchlist
 from flows import reports
-from pactwatch import leases
+from pactwatch import archive, leases, pipeline
 from pactwatch.settings import Settings, load_settings
 from storage import repo
-from storage.batches import Stored, load_feed_states, save_feed_states, store_batch
+from storage.batches import load_feed_states, save_feed_states
 from storage.db import engine_for
 from storage.models import utcnow
 
 MAX_ATTEMPTS = 3
+IN_FLIGHT = 2  # batches processed at once: one fetching or storing while one is extracted
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -72,23 +75,21 @@ def select_new(discovery: batch.Discovery, database_url: str) -> list[batch.Work
 
 
 @task(cache_policy=NO_CACHE)
-def fetch(work: list[batch.Work], sources: list[Source], settings: Settings):
-    urls = [w.url for w in work]
-    with leases.hold_for(settings.database_url, urls, batch.host_policies(sources)):
-        return batch.fetch(work, sources, settings)
-
-
-@task(cache_policy=NO_CACHE)
-def extract(fetched: list[batch.Fetched], settings: Settings):
-    return batch.extract(fetched, settings.watchlist_file, settings.workers, settings.keep_raw_html)
+def process(
+    work: list[batch.Work],
+    sources: list[Source],
+    settings: Settings,
+    version: str,
+    archived: list[archive.WarcRecord] | None = None,
+) -> pipeline.BatchOutcome:
+    """Fetch, extract+tag and store one batch (`pactwatch.pipeline`): only counts come back."""
+    return pipeline.run_batch(work, sources, settings, version, archived or ())
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def store(
-    extracted: list[batch.Extracted], failures: list[batch.Failure], database_url: str, version: str
-) -> Stored:
-    with Session(engine_for(database_url)) as session, session.begin():
-        return store_batch(session, extracted, failures, version)
+def record_failures(failures: list[batch.Failure], database_url: str) -> None:
+    """Record what failed before any batch ran (listings that could not be read)."""
+    pipeline.store([], failures, database_url, version="", attempts=1)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -114,12 +115,19 @@ def publish(totals: dict[str, Any], summary: dict[str, Any], problems: list[dict
     create_markdown_artifact(reports.ingest_markdown(totals, problems), key="ingest-summary")
 
 
-def _add(totals: dict[str, Any], stored: Stored, number: int, logger: Any) -> None:
-    totals["stored"] += stored.new
-    totals["duplicates"] += stored.duplicates
-    totals["mentions"] += stored.mentions
-    totals["failed"] += stored.failures
-    logger.info("batch %d: %s", number, stored)
+def _add(
+    totals: dict[str, Any],
+    counts: dict[str, reports.SourceCounts],
+    outcome: pipeline.BatchOutcome,
+    number: int,
+    logger: Any,
+) -> None:
+    reports.count(counts, extracted=outcome.articles, failures=outcome.failures)
+    totals["stored"] += outcome.stored.new
+    totals["duplicates"] += outcome.stored.duplicates
+    totals["mentions"] += outcome.stored.mentions
+    totals["failed"] += outcome.stored.failures
+    logger.info("batch %d: %s", number, outcome.stored)
 
 
 @flow(name="ingest")
@@ -150,29 +158,20 @@ def ingest_flow(
         "mentions": 0,
         "failed": len(found.failures),
     }
-    store([], found.failures, settings.database_url, version)
+    record_failures(found.failures, settings.database_url)
     logger = get_run_logger()
-    # A pipeline: batch k+1 is fetched and batch k-1 stored while batch k is extracted on
-    # every core, so fetching and storing take no extraction time. At most three batches are
-    # in memory at once (fetching, extracting, storing). `quote`: Prefect need not walk a
-    # batch's pages looking for futures (~40 ms per task run of 50 articles).
+    # Two batches in flight: while one is extracted on every core, the next is fetched and
+    # the previous one stored, so fetching and storing take no extraction time.
     chunks = [work[i : i + settings.batch_size] for i in range(0, len(work), settings.batch_size)]
     if chunks:
         batch.start_workers(settings.watchlist_file, settings.workers)
-        fetching = fetch.submit(chunks[0], sources, settings)
-    storing = None
-    for number, _chunk in enumerate(chunks, start=1):
-        pages, fetch_failures = fetching.result()
-        if number < len(chunks):
-            fetching = fetch.submit(chunks[number], sources, settings)
-        articles, extract_failures = extract(quote(pages), settings)
-        failures = fetch_failures + extract_failures
-        reports.count(counts, extracted=articles, failures=failures)
-        if storing is not None:
-            _add(totals, storing.result(), number - 1, logger)
-        storing = store.submit(quote(articles), quote(failures), settings.database_url, version)
-    if storing is not None:
-        _add(totals, storing.result(), len(chunks), logger)
+    running: deque[PrefectFuture[pipeline.BatchOutcome]] = deque()
+    for number, chunk in enumerate(chunks):
+        if len(running) == IN_FLIGHT:
+            _add(totals, counts, running.popleft().result(), number - IN_FLIGHT + 1, logger)
+        running.append(process.submit(quote(chunk), sources, settings, version))
+    while running:
+        _add(totals, counts, running.popleft().result(), len(chunks) - len(running), logger)
     save_states(found, settings.database_url)
     summary = reports.summarize(counts)
     problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))

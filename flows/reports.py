@@ -41,7 +41,7 @@ def count(
     extracted: Iterable[Any] = (),
     failures: Iterable[Any] = (),
 ) -> None:
-    """Add `Work`, `Extracted` and `Failure` items (anything with `.source`) to `counts`."""
+    """Add `Work`, `pipeline.Brief` and `Failure` items (anything with `.source`) to `counts`."""
     for work in discovered:
         counts.setdefault(work.source, SourceCounts()).discovered += 1
     for work in new:
@@ -49,8 +49,8 @@ def count(
     for item in extracted:
         entry = counts.setdefault(item.work.source, SourceCounts())
         entry.stored += 1
-        entry.dated += item.article.published is not None
-        entry.text_lengths.append(len(item.article.text))
+        entry.dated += item.published is not None
+        entry.text_lengths.append(item.text_length)
     for failure in failures:
         kind = failure.kind
         if kind == "http-status" and failure.reason.startswith("HTTP 403"):
