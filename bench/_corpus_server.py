@@ -18,10 +18,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from functools import cached_property
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import yaml
+
+from pactwatch.sample_site.server import LoopbackHTTPServer
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 BENCH = CORPUS / "extraction-benchmark" / "html"
@@ -121,7 +123,7 @@ class BenchSite:
             return 200, headers, packed
         return 200, headers, gzip.decompress(packed)
 
-    def serve(self) -> ThreadingHTTPServer:
+    def serve(self) -> LoopbackHTTPServer:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -140,9 +142,7 @@ class BenchSite:
                 self.end_headers()
                 self.wfile.write(body)
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        server.request_queue_size = 128
+        server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
         host, port = server.server_address[:2]
         self.base = f"http://{host}:{port}"
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -356,7 +356,7 @@ def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[t
     # one of them idling while the other ends the batch on a heavy page.
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0]))
     try:
-        ordered, broke = map_resilient(_extract_one, [jobs[i] for i in order], pool, spare, 1)
+        ordered, broke = map_resilient(_extract_one, [jobs[i] for i in order], pool, spare, 4)
         results = [ordered[0]] * len(jobs)
         for position, i in enumerate(order):
             results[i] = ordered[position]

@@ -28,13 +28,16 @@ import asyncio
 import ipaddress
 import random
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
+import certifi
 import httpx
 
 from extractors.errors import FetchFailed
@@ -100,7 +103,15 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         timeout=timeout,
         follow_redirects=False,
         limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        verify=tls_context(),
     )
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """One certificate-verifying TLS context per process, shared by every batch's client:
+    building one loads the CA bundle (~50 ms of CPU, measured), and a client is made per batch."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def check_address(url: str, allow_private: bool) -> None:

@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
+
+from pactwatch.sample_site.server import LoopbackHTTPServer
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 HTML = "text/html; charset=utf-8"
@@ -33,8 +35,7 @@ class LoopbackServer:
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 respond(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
-        self._server.daemon_threads = True
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), RequestHandler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,6 +27,7 @@ from extractors.batch import Work
 from flows import reports
 from pactwatch import backfill_chunks as chunks
 from pactwatch.sample_site import SampleSite
+from pactwatch.sample_site.server import LoopbackHTTPServer
 from storage.db import engine_for
 from storage.models import ArticleRow, BackfillChunkRow, MentionRow
 
@@ -122,7 +123,7 @@ def file_server(tmp_path: Path) -> Iterator[str]:
     folder.mkdir()
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = LoopbackHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
