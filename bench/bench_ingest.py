@@ -368,16 +368,21 @@ def variant_extract(args: argparse.Namespace, ours: bool = False) -> dict[str, A
     return {"wall": wall, "articles": done}
 
 
-def run_cli(urls_file: Path, out_dir: Path, log: Path) -> dict[str, Any]:
-    """Baseline A, from the parent: trafilatura's own command line."""
-    config = out_dir.parent / "trafilatura.cfg"
+def run_cli(urls_file: Path, log: Path) -> dict[str, Any]:
+    """Baseline A, from the parent: trafilatura's own command line.
+
+    Its documents go to standard output, one JSON object a line, and are counted there:
+    with `--output-dir` it names files by a hash of the text, so the corpus pages repeated
+    under other URLs (N > 238) would overwrite each other and go uncounted.
+    """
+    config = log.parent / "trafilatura.cfg"
     config.write_text(TRAFILATURA_CONFIG)
     cmd = [str(Path(PYTHON).parent / "trafilatura"), "--input-file", str(urls_file),
-           "--output-dir", str(out_dir), "--parallel", str(os.cpu_count() or 1),
-           "--config-file", str(config), "--no-comments", "--precision", "--with-metadata",
-           "--json"]
+           "--parallel", str(os.cpu_count() or 1), "--config-file", str(config),
+           "--no-comments", "--precision", "--with-metadata", "--json"]
     code, wall, memory = run_measured(cmd, dict(os.environ), log)
-    done = sum(1 for _ in out_dir.glob("*"))
+    done = sum(1 for line in log.read_text(errors="replace").splitlines()
+               if line.startswith("{") and '"text"' in line)
     return {"wall": wall, "articles": done, "code": code, "peak_rss": memory.peak_rss,
             "peak_pss": memory.peak_pss}
 
@@ -426,9 +431,7 @@ def bench_n(n: int, wanted: list[str], prefect_url: str | None, tmp: Path,
                     results[name] = run_variant("pactwatch", ["--sources", str(sources)], env,
                                                 work)
             elif name == "cli":
-                out = work / "cli-out"
-                out.mkdir()
-                results[name] = run_cli(urls, out, work / "cli.log")
+                results[name] = run_cli(urls, work / "cli.log")
             else:
                 results[name] = run_variant(name, ["--urls", str(urls)], env, work)
     return results
