@@ -83,16 +83,15 @@ def store_batch(
         )
         rows.append(row)
         target[index] = row["url"]
+    for row in rows:
+        row["watchlist_version"] = watchlist_version  # tagged with it: mentions follow
     new_ids = repo.insert_articles(session, rows)
-    mentions = 0
-    tagged = [
-        (article_id, item)
+    mentions = repo.add_mentions(session, {
+        article_id: item.mentions
         for index, item in enumerate(extracted)
         if (article_id := new_ids.get(target[index])) is not None
         and item.article.url == target[index]
-    ]
-    for article_id, item in sorted(tagged, key=lambda pair: pair[0]):  # id order: no deadlocks
-        mentions += repo.replace_mentions(session, article_id, item.mentions, watchlist_version)
+    })
     urls = sorted(set(target.values()))
     ids = dict(
         session.exec(select(ArticleRow.url, ArticleRow.id).where(ArticleRow.url.in_(urls))).all()

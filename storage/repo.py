@@ -13,7 +13,7 @@ of deadlocking). Two runs storing the same article at once leave one row and no 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -130,18 +130,7 @@ def replace_mentions(
     articles in one transaction: go in ascending id order, so that two such transactions
     on PostgreSQL wait for each other instead of deadlocking.
     """
-    rows = [
-        {
-            "article_id": article_id,
-            "entity": m.entity,
-            "start": m.start,
-            "end": m.end,
-            "text": m.text,
-            "sentence": m.sentence,
-            "salient": m.salient,
-        }
-        for m in mentions
-    ]
+    rows = [_mention_row(article_id, m) for m in mentions]
     with session.begin_nested():
         session.execute(
             update(ArticleRow.__table__)
@@ -155,6 +144,33 @@ def replace_mentions(
             )
             session.execute(stmt, rows)
     return len(rows)
+
+
+def add_mentions(session: Session, mentions: Mapping[int, Iterable[MentionLike]]) -> int:
+    """Insert the mentions of articles that have none yet (just inserted), in one statement;
+    return how many. Rows go in (article id, offset) order: concurrent writers never deadlock."""
+    rows = sorted(
+        (_mention_row(article_id, m) for article_id, found in mentions.items() for m in found),
+        key=lambda r: (r["article_id"], r["start"]),
+    )
+    if rows:
+        stmt = _insert(session, MentionRow).on_conflict_do_nothing(
+            index_elements=["article_id", "entity", "start"]
+        )
+        session.execute(stmt, rows)
+    return len(rows)
+
+
+def _mention_row(article_id: int, m: MentionLike) -> dict[str, Any]:
+    return {
+        "article_id": article_id,
+        "entity": m.entity,
+        "start": m.start,
+        "end": m.end,
+        "text": m.text,
+        "sentence": m.sentence,
+        "salient": m.salient,
+    }
 
 
 def unseen_urls(session: Session, urls: Sequence[str]) -> list[str]:

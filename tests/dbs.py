@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'pactwatch.db'}"
     return new_pg_schema(request.getfixturevalue("pg_database"))
+
+
+@dataclass(frozen=True)
+class M:
+    """A mention as `store_batch` and `replace_mentions` take it (what the tagger yields)."""
+
+    entity: str
+    start: int
+    end: int
+    text: str
+    sentence: str
+    salient: bool = False

@@ -6,7 +6,6 @@ from __future__ import annotations
 import multiprocessing
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.pool import Pool
 
@@ -17,21 +16,11 @@ from sqlmodel import Session, select
 from storage import migrate
 from storage.db import ensure_schema, make_engine
 from storage.models import ArticleRow, DiscoveredUrlRow, MentionRow
-from tests.dbs import db_url, pg_database  # noqa: F401  (fixtures)
+from tests.dbs import M, db_url, pg_database  # noqa: F401  (fixtures)
 
 PROCESSES = 4
 ARTICLES = 240
 BATCH = 20
-
-
-@dataclass(frozen=True)
-class M:
-    entity: str
-    start: int
-    end: int
-    text: str
-    sentence: str
-    salient: bool = False
 
 
 def url_of(n: int) -> str:

@@ -4,7 +4,6 @@ compressed raw HTML, fingerprints, entities, and the indexes the digest's querie
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -31,19 +30,9 @@ from storage.models import (
     signed64,
     unsigned64,
 )
-from tests.dbs import db_url, pg_database  # noqa: F401  (fixtures)
+from tests.dbs import M, db_url, pg_database  # noqa: F401  (fixtures)
 
 WEEK = datetime(2024, 3, 4, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class M:
-    entity: str
-    start: int
-    end: int
-    text: str
-    sentence: str
-    salient: bool = False
 
 
 @pytest.fixture()
