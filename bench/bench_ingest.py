@@ -651,9 +651,7 @@ def main() -> None:
               flush=True)
         loaded, rows = bench_storage.sqlite_run(args.storage_articles, entities)
         print(f"  loaded in {loaded:.0f} s")
-        print(f"  {'query':40} {'rows':>7} {'first ms':>9} {'median ms':>10}")
-        for label, count, first, median in rows:
-            print(f"  {label:40} {count:>7} {first:>9.1f} {median:>10.1f}")
+        bench_storage.print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -218,6 +218,13 @@ def postgres_run(n: int, entities: list[str]) -> tuple[float, list[tuple[str, in
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def print_rows(rows: list[tuple[str, int, float, float]]) -> None:
+    """The query table: rows returned, first and median milliseconds."""
+    print(f"  {'query':40} {'rows':>7} {'first ms':>9} {'median ms':>10}")
+    for label, count, first, median in rows:
+        print(f"  {label:40} {count:>7} {first:>9.1f} {median:>10.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
@@ -235,9 +242,7 @@ def main() -> None:
         print(f"{name}: generating and loading ...", flush=True)
         loaded, rows = run(args.articles, entities)
         print(f"{name}: loaded in {loaded:.0f} s")
-        print(f"  {'query':40} {'rows':>7} {'first ms':>9} {'median ms':>10}")
-        for label, count, first, median in rows:
-            print(f"  {label:40} {count:>7} {first:>9.1f} {median:>10.1f}")
+        print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Batch work for the ingest flow: discover, fetch, extract+tag. Errors become rows.
 
-Each function takes and returns plain data, so Prefect can pass it between tasks. A failure of
-one URL or feed is a `Failure` in the result, never an exception that sinks the batch.
+Each function takes and returns plain data (`pactwatch.pipeline` chains them for one batch).
+A failure of one URL or feed is a `Failure` in the result, never an exception that sinks the
+batch.
 How discovery state, politeness and duplicates work: docs/ingestion.md.
 """
 

@@ -118,10 +118,12 @@ def publish(totals: dict[str, Any], summary: dict[str, Any], problems: list[dict
 def _add(
     totals: dict[str, Any],
     counts: dict[str, reports.SourceCounts],
-    outcome: pipeline.BatchOutcome,
     number: int,
+    future: PrefectFuture[pipeline.BatchOutcome],
     logger: Any,
 ) -> None:
+    """Wait for batch `number` and add what it did to the run's totals and per-source counts."""
+    outcome = future.result()
     reports.count(counts, extracted=outcome.articles, failures=outcome.failures)
     totals["stored"] += outcome.stored.new
     totals["duplicates"] += outcome.stored.duplicates
@@ -165,13 +167,13 @@ def ingest_flow(
     chunks = [work[i : i + settings.batch_size] for i in range(0, len(work), settings.batch_size)]
     if chunks:
         batch.start_workers(settings.watchlist_file, settings.workers)
-    running: deque[PrefectFuture[pipeline.BatchOutcome]] = deque()
-    for number, chunk in enumerate(chunks):
+    running: deque[tuple[int, PrefectFuture[pipeline.BatchOutcome]]] = deque()
+    for number, chunk in enumerate(chunks, start=1):
         if len(running) == IN_FLIGHT:
-            _add(totals, counts, running.popleft().result(), number - IN_FLIGHT + 1, logger)
-        running.append(process.submit(quote(chunk), sources, settings, version))
+            _add(totals, counts, *running.popleft(), logger)
+        running.append((number, process.submit(quote(chunk), sources, settings, version)))
     while running:
-        _add(totals, counts, running.popleft().result(), len(chunks) - len(running), logger)
+        _add(totals, counts, *running.popleft(), logger)
     save_states(found, settings.database_url)
     summary = reports.summarize(counts)
     problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))

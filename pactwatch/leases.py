@@ -95,9 +95,9 @@ def hold(
                     time.sleep(pause)
         yield me
     finally:
-        _ACTIVE.discard(me)
         for host in taken:
             _release(engine, host, me)
+        _ACTIVE.discard(me)  # after: a waiter here must not take a lease still being released
 
 
 def hold_for(

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from extractors.batch import Extracted, Failure
 from extractors.discover import FeedState, canonical_url
-from extractors.similarity import TITLE_BITS, fingerprint, hamming, normalised_title, same_story
+from extractors.similarity import fingerprint, hamming, normalised_title, same_story
 from storage import repo
 from storage.models import ArticleRow, FeedStateRow, unsigned64, utcnow
 
@@ -77,14 +77,13 @@ def store_batch(
             target[index] = twin.url
             continue
         row["story"] = known.story(row)
+        row["watchlist_version"] = watchlist_version  # tagged with it: its mentions follow
         known.add(
             _Known(row["url"], row["source"], row["title"], row["content_hash"],
                    unsigned64(row["fingerprint"]), row["story"])
         )
         rows.append(row)
         target[index] = row["url"]
-    for row in rows:
-        row["watchlist_version"] = watchlist_version  # tagged with it: mentions follow
     new_ids = repo.insert_articles(session, rows)
     mentions = repo.add_mentions(session, {
         article_id: item.mentions
@@ -160,7 +159,7 @@ class _KnownArticles:
 
     A batch is compared with every stored article of its story window (thousands on a busy
     deployment), so lookups by URL and text are dictionary hits; only the SimHash comparison
-    for stories visits every article, and it starts with a cheap XOR.
+    for stories visits every article.
     """
 
     def __init__(self, articles: Iterable[_Known]) -> None:
@@ -195,9 +194,8 @@ class _KnownArticles:
         best: tuple[int, str] | None = None
         fp = unsigned64(row["fingerprint"])
         for other in self.all:
-            if other.fingerprint is None or (fp ^ other.fingerprint).bit_count() > TITLE_BITS:
-                continue
-            if not same_story(fp, other.fingerprint, row["title"], other.title):
+            if other.fingerprint is None or not same_story(fp, other.fingerprint, row["title"],
+                                                           other.title):
                 continue
             distance = hamming(fp, other.fingerprint)
             if best is None or distance < best[0]:
