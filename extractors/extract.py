@@ -26,6 +26,7 @@ from extractors.body import choose_text, continue_chunks
 from extractors.dates import choose_date, meta_dates, parse_stamp, title_date, url_date
 from extractors.discover import canonical_url
 from extractors.errors import ExtractionFailed
+from extractors.embedded import embedded_text
 from extractors.jsonld import JsonLdArticle, Person, article_json_ld
 from extractors.titles import choose_title, clean_title, strip_site_name
 
@@ -39,7 +40,11 @@ TRAFILATURA_SETTINGS: dict[str, Any] = {
     "include_tables": True,
 }
 AUTHOR_SPLIT = re.compile(r"\s*(?:[,;&]|\s(?:and|und|og|et|y|e|i|och|en|ve)\s)\s*", re.I)
-AUTHOR_NOISE = re.compile(r"\s*\([^)]{0,20}\)\s*$|^(?:by|von|par|por|door|di|af)\s+", re.I)
+# Bracketed initials, a leading "By", and a trailing job title ("김민수 기자": reporter).
+AUTHOR_NOISE = re.compile(
+    r"\s*\([^)]{0,20}\)\s*$|^(?:by|von|par|por|door|di|af)\s+|\s+(?:기자|특파원|記者|特派員)$",
+    re.I,
+)
 WORD = re.compile(r"\w+")
 MAX_BYTES = 20_000_000
 MAX_TITLE = 1000  # characters of a marked headline element worth comparing
@@ -75,6 +80,8 @@ def _extract(html: bytes | str, url: str, hints: Sequence[DateCandidate]) -> Art
     found = (getattr(doc, "text", None) or "").strip()
     if found:
         found = continue_chunks(tree, found, url, TRAFILATURA_SETTINGS)
+    else:
+        found = embedded_text(tree, url, TRAFILATURA_SETTINGS)
     text = choose_text(found, declared.body)
     if not text:
         raise ExtractionFailed(url, "no article text found")
@@ -172,7 +179,7 @@ def _page_metadata(tree: HtmlElement, url: str, declared: JsonLdArticle) -> dict
     for el in tree.iterfind(".//meta[@content]"):
         key = (el.get("property") or el.get("name") or "").lower()
         content = (el.get("content") or "").strip()
-        if key in ("og:title", "twitter:title"):
+        if key in ("headline", "og:title", "twitter:title"):
             meta["titles"].setdefault(key, content)
         elif key == "og:site_name" and content and not meta["sitename"]:
             meta["sitename"] = content

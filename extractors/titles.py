@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 # Preference order, measured: see docs/extraction.md.
-TITLE_ORDER = ("json-ld", "og:title", "twitter:title", "h1", "title")
+TITLE_ORDER = ("json-ld", "headline", "og:title", "twitter:title", "h1", "title")
 # Titles written for sharing: the editor's own short form of the headline.
 SOCIAL = ("og:title", "twitter:title")
 SEPARATOR = re.compile(r"\s+[|–—\-·»/•*]\s+|\s*[|｜ㅣ：]\s*|\s*:\s+")

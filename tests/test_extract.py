@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from extractors.article import DateCandidate
 from extractors.errors import ExtractionFailed
-from extractors.extract import extract_article
+from extractors.extract import choose_authors, extract_article
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -101,6 +101,12 @@ def test_a_better_date_leaves_htmldate_its_quick_guess() -> None:
     article = extract_article(_page("", body), "https://news.example.org/world/q", [hint])
     assert article.published == hint.value
     assert [c.origin for c in article.date_candidates] == ["feed"]  # text-only: quick finds none
+
+
+def test_job_title_after_a_name_is_dropped() -> None:
+    assert choose_authors([], ["Example News", "김민수 기자", "山田太郎 記者"], "Example News") == (
+        "김민수", "山田太郎",
+    )
 
 
 def test_site_name_and_byline_come_from_trafilatura_when_the_page_lacks_them() -> None:
@@ -264,6 +270,47 @@ def test_article_cut_into_chunks_is_read_whole() -> None:
     assert "Advertisement" not in text and "Related" not in text
 
 
+def _scripted_page(state: str, visible: str = "") -> str:
+    """A page rendered by JavaScript: the story travels only in the hydration state."""
+    return (
+        "<html lang='en'><head><title>Quad ministers meet in Tokyo | Example News</title>"
+        "<meta name='headline' content='Quad ministers meet in Tokyo'></head>"
+        f"<body><div id='root'>{visible}</div>"
+        f"<script id='__NEXT_DATA__' type='application/json'>{state}</script>"
+        "<script src='/static/app.js'></script></body></html>"
+    )
+
+
+def _state(content: str, escape_tags: bool) -> str:
+    state = json.dumps({"props": {"pageProps": {"article": {
+        "id": "a-1", "title": "Quad ministers meet in Tokyo", "contentHtml": content,
+    }}}})
+    return state.replace("<", "\\u003c").replace(">", "\\u003e") if escape_tags else state
+
+
+@pytest.mark.parametrize("escape_tags", [False, True], ids=["literal-tags", "escaped-tags"])
+def test_article_only_in_the_hydration_state_is_extracted(escape_tags: bool) -> None:
+    content = BODY.replace("</p><p>", "</p>$$ARTICLEAD$$<p>", 1)
+    article = extract_article(_scripted_page(_state(content, escape_tags)), URL)
+    assert article.text.split("\n") == PARAGRAPHS
+    assert article.title == "Quad ministers meet in Tokyo"  # <meta name="headline">
+
+
+def test_hydration_state_is_not_read_when_the_page_shows_the_article() -> None:
+    other = "".join(f"<p>Unrelated teaser number {i} about a different story.</p>" * 30
+                    for i in range(2))
+    page = _scripted_page(_state(other, escape_tags=False), visible=f"<article>{BODY}</article>")
+    article = extract_article(page, URL)
+    assert article.text.split("\n") == PARAGRAPHS
+
+
+def test_hydration_state_without_article_html_still_fails() -> None:
+    state = json.dumps({"props": {"pageProps": {"note": "no markup here " * 60,
+                                                "broken": "<p>one paragraph only</p>" + "x" * 500}}})
+    with pytest.raises(ExtractionFailed, match="no article text"):
+        extract_article(_scripted_page(state), URL)
+
+
 def test_cookie_banner_and_comments_are_left_out() -> None:
     banner = (
         '<div id="cookie-banner" class="cookie-consent"><p>We use cookies to improve your '
@@ -364,7 +411,8 @@ def test_no_article_raises_extraction_failed(html: bytes | str) -> None:
                 ["<p>", "</p>", "<script type='application/ld+json'>", "</script>", "{", "}",
                  '"@type":"NewsArticle"', '"datePublished":"2024-99-99"', "<title>", "</title>",
                  "<meta property='og:title' content='", "'>", "&#0;", "&quot;", "\x00", "é",
-                 "<h1>", "a b c d e f g", "<article>", "<!--", "]]>", "<time datetime='x'>"]
+                 "<h1>", "a b c d e f g", "<article>", "<!--", "]]>", "<time datetime='x'>",
+                 "<script>", '"\\u003cp>', "\\", '"' + "w " * 210, "<meta name='headline' content='"]
             ),
             max_size=300,
         ).map("".join),
@@ -393,7 +441,7 @@ def test_corpus_thresholds() -> None:
     body = bench.measure(bench.pactwatch_method, bench.benchmark_pages())
     assert body.f1()[2] >= 0.970
     assert sum(news.day) / len(news.day) >= 0.985
-    assert sum(news.title) / len(news.title) >= 0.92
+    assert sum(news.title) / len(news.title) >= 0.93
     assert sum(news.authors) / len(news.authors) >= 0.87
 
 
