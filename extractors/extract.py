@@ -25,8 +25,8 @@ from extractors.article import Article, DateCandidate
 from extractors.body import choose_text, continue_chunks
 from extractors.dates import choose_date, meta_dates, parse_stamp, title_date, url_date
 from extractors.discover import canonical_url
-from extractors.errors import ExtractionFailed
 from extractors.embedded import embedded_text
+from extractors.errors import ExtractionFailed
 from extractors.jsonld import JsonLdArticle, Person, article_json_ld
 from extractors.titles import choose_title, clean_title, strip_site_name
 

@@ -4,8 +4,8 @@ Every way a fetch can go wrong ends as `FetchFailed(url, kind, reason)` with one
 below, so a batch can record it as a row and carry on:
 
     invalid-url        not an http(s) URL
-    forbidden-address  resolves to a private, loopback, link-local or multicast address, or
-                       the connection lands on one (SSRF guard; checked on every hop)
+    forbidden-address  resolves to a private, loopback, link-local or multicast address
+                       (SSRF guard, addresses.py: checked on every hop and at connect time)
     robots             disallowed by the site's robots.txt
     timeout            connect, read or total time exceeded (after retries)
     connection         refused, reset or DNS failure (after retries)
@@ -25,9 +25,7 @@ host's delay.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import random
-import socket
 import ssl
 import time
 import zlib
@@ -40,6 +38,7 @@ from urllib.robotparser import RobotFileParser
 import certifi
 import httpx
 
+from extractors.addresses import ForbiddenAddress, check_address, vetted_transport
 from extractors.errors import FetchFailed
 from pactwatch.settings import Settings
 
@@ -98,12 +97,12 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
     timeout = httpx.Timeout(
         settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
     )
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     return httpx.AsyncClient(
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         timeout=timeout,
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-        verify=tls_context(),
+        transport=vetted_transport(settings.allow_private_addresses, tls_context(), limits),
     )
 
 
@@ -112,46 +111,6 @@ def tls_context() -> ssl.SSLContext:
     """One certificate-verifying TLS context per process, shared by every batch's client:
     building one loads the CA bundle (~50 ms of CPU, measured), and a client is made per batch."""
     return ssl.create_default_context(cafile=certifi.where())
-
-
-def check_address(url: str, allow_private: bool) -> None:
-    """Refuse non-HTTP URLs and, unless allowed, hosts that resolve to non-public addresses."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchFailed(url, "invalid-url", "only http(s) URLs with a host are fetched")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchFailed(url, "connection", f"cannot resolve {parts.hostname}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not is_public(address):
-            raise FetchFailed(
-                url,
-                "forbidden-address",
-                f"{parts.hostname} resolves to non-public address {address}; "
-                "set PACTWATCH_ALLOW_PRIVATE_ADDRESSES=true to allow it",
-            )
-
-
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Whether `address` is a public unicast address, also for the IPv4 address an IPv6 one
-    carries (mapped ::ffff:a.b.c.d, 6to4 2002::/16, NAT64 64:ff9b::/96): 64:ff9b::7f00:1 is
-    "global" to `ipaddress` but reaches 127.0.0.1 through a NAT64 gateway."""
-    if not address.is_global or address.is_multicast:
-        return False
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None:
-            return is_public(embedded)
-    return True
 
 
 @dataclass
@@ -199,6 +158,8 @@ class Fetcher:
             ) from None
         except httpx.HTTPError as exc:  # anything httpx raises that is not a transport error
             raise FetchFailed(url, "connection", _describe(exc)) from None
+        except ForbiddenAddress as exc:  # the connection layer's own check (addresses.py)
+            raise FetchFailed(url, "forbidden-address", str(exc)) from None
 
     async def _fetch(self, url: str, headers: Mapping[str, str], require_html: bool) -> Page:
         current, seen = url, {url}
@@ -258,7 +219,6 @@ class Fetcher:
                     await asyncio.sleep(wait)
                 host.next_start = time.monotonic() + host.delay
             async with self.client.stream("GET", url, headers=dict(headers)) as response:
-                self._check_peer(url, response)
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 if response.status_code >= 300:
                     return response_headers, response.status_code, b""
@@ -269,21 +229,6 @@ class Fetcher:
                 async for chunk in response.aiter_raw():
                     decoder.feed(chunk)
                 return response_headers, response.status_code, decoder.finish()
-
-    def _check_peer(self, url: str, response: httpx.Response) -> None:
-        """Refuse an answer from a non-public address the guard did not see (DNS rebinding:
-        the name resolved to a public address for the check, to a private one to connect).
-        The request has gone out by then, but nothing of the answer is read or used."""
-        if self.settings.allow_private_addresses:
-            return
-        stream = response.extensions.get("network_stream")
-        peer = stream.get_extra_info("server_addr") if stream is not None else None
-        if not peer:
-            return
-        address = ipaddress.ip_address(str(peer[0]).split("%")[0])
-        if not is_public(address):
-            reason = f"connected to non-public address {address}"
-            raise FetchFailed(url, "forbidden-address", reason)
 
     async def _host(self, url: str) -> _Host:
         parts = urlsplit(url)

@@ -27,11 +27,12 @@ import httpx
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from extractors.addresses import check_address
 from extractors.article import DateCandidate
 from extractors.batch import Discovery, Failure, Fetched, Work, host_policies
 from extractors.discover import parse_homepage
 from extractors.errors import FetchFailed
-from extractors.http import Fetcher, check_address, make_client
+from extractors.http import Fetcher, make_client
 from extractors.sources import Source
 from pactwatch.settings import Settings
 

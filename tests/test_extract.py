@@ -305,8 +305,8 @@ def test_hydration_state_is_not_read_when_the_page_shows_the_article() -> None:
 
 
 def test_hydration_state_without_article_html_still_fails() -> None:
-    state = json.dumps({"props": {"pageProps": {"note": "no markup here " * 60,
-                                                "broken": "<p>one paragraph only</p>" + "x" * 500}}})
+    props = {"note": "no markup here " * 60, "broken": "<p>one paragraph only</p>" + "x" * 500}
+    state = json.dumps({"props": {"pageProps": props}})
     with pytest.raises(ExtractionFailed, match="no article text"):
         extract_article(_scripted_page(state), URL)
 
@@ -412,7 +412,8 @@ def test_no_article_raises_extraction_failed(html: bytes | str) -> None:
                  '"@type":"NewsArticle"', '"datePublished":"2024-99-99"', "<title>", "</title>",
                  "<meta property='og:title' content='", "'>", "&#0;", "&quot;", "\x00", "é",
                  "<h1>", "a b c d e f g", "<article>", "<!--", "]]>", "<time datetime='x'>",
-                 "<script>", '"\\u003cp>', "\\", '"' + "w " * 210, "<meta name='headline' content='"]
+                 "<script>", '"\\u003cp>', "\\", '"' + "w " * 210,
+                 "<meta name='headline' content='"]
             ),
             max_size=300,
         ).map("".join),

@@ -19,13 +19,15 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import httpcore
 import pytest
 import yaml
 from sqlalchemy.engine import URL, make_url
 
+from extractors.addresses import ForbiddenAddress, VettedBackend, check_address
 from extractors.discover import parse_feed, parse_sitemap
 from extractors.errors import DiscoveryFailed, FetchFailed
-from extractors.http import Fetcher, HostPolicy, check_address, make_client
+from extractors.http import Fetcher, HostPolicy, make_client
 from pactwatch.settings import load_settings
 from tests.dbs import new_pg_schema, pg_database  # noqa: F401 - the session's PostgreSQL
 from tests.faults.hostile_site import HostileSite, fault_env, send
@@ -111,11 +113,12 @@ def test_every_redirect_hop_is_checked_after_dns_resolution() -> None:
         assert allowed.final_url == site.url(article)
 
 
-def test_an_answer_from_a_private_address_the_guard_did_not_see_is_refused() -> None:
-    """DNS rebinding: the name resolved to a public address for the check and to a private
-    one for the connection. Simulated with a guard that passes everything: the connected
-    peer (127.0.0.1) is checked again, and nothing of the answer is used."""
+def test_a_name_that_rebinds_to_a_private_address_gets_no_request() -> None:
+    """DNS rebinding: the name resolved to a public address for the check and resolves to a
+    private one when the connection is made. Simulated with a guard that passes everything:
+    the connection layer resolves and vets the host itself, so nothing is sent to it."""
     settings = load_settings({**fault_env(), "PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "false"})
+    article = "/a/manila-tokyo-access-pact-ratified"
 
     async def fetch(url: str) -> Any:
         async with make_client(settings) as client:
@@ -126,9 +129,30 @@ def test_an_answer_from_a_private_address_the_guard_did_not_see_is_refused() -> 
                 return exc
 
     with HostileSite(faults=False) as site:
-        result = asyncio.run(fetch(site.url("/a/manila-tokyo-access-pact-ratified")))
+        result = asyncio.run(fetch(site.url(article)))
+        assert site.hits.get(article) is None, "the request reached the private address"
     assert isinstance(result, FetchFailed) and result.kind == "forbidden-address", result
-    assert "connected to non-public address 127.0.0.1" in result.reason
+    assert "resolves to non-public address 127.0.0.1" in result.reason
+
+
+def test_the_connection_layer_connects_to_the_address_it_vetted() -> None:
+    """The allowed path of VettedBackend: 127.0.0.1 stands for a public address; the name
+    is resolved, vetted and connected to, and the answer comes back."""
+    article = "/a/manila-tokyo-access-pact-ratified"
+    vet = lambda address: str(address) == "127.0.0.1"  # noqa: E731
+
+    async def get(url: str) -> int:
+        backend = VettedBackend(allow_private=False, vet=vet)
+        async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
+            response = await pool.request("GET", url)
+            return response.status
+
+    with HostileSite(faults=False) as site:
+        assert asyncio.run(get(site.url(article))) == 200
+        assert site.hits.get(article) == 1
+        with pytest.raises(ForbiddenAddress, match="non-public address 127.0.0.2"):
+            asyncio.run(get(site.url(article).replace("127.0.0.1", "127.0.0.2")))
+        assert site.hits.get(article) == 1
 
 
 def test_a_run_with_default_settings_fetches_nothing_on_loopback(

@@ -1,0 +1,162 @@
+"""Which addresses pactwatch may connect to: the SSRF guard.
+
+A feed or a redirect can point anywhere, including the machine's own services
+(`http://127.0.0.1:5432`, a cloud metadata endpoint at 169.254.169.254). Unless
+`allow_private_addresses` is set, only public unicast addresses are fetched.
+
+The check happens twice, for two reasons:
+- `check_address` vets a URL before it is requested, so a refused hop gets a clear
+  `forbidden-address` failure without touching the network;
+- `VettedBackend` is the connection layer under httpx: it resolves the host itself, vets every
+  answer and connects to one of the vetted addresses. The address checked is the address
+  connected to, so a name that resolves to a public address for the first check and to a
+  private one a moment later (DNS rebinding) never gets a request sent to the private one.
+TLS still verifies the certificate and sends SNI for the host name, not the address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+import typing
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from extractors.errors import FetchFailed
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+HINT = "set PACTWATCH_ALLOW_PRIVATE_ADDRESSES=true to allow it"
+
+
+class ForbiddenAddress(Exception):
+    """A connection was refused because the host resolved to a non-public address."""
+
+
+def is_public(address: Address) -> bool:
+    """Whether `address` is a public unicast address, also for the IPv4 address an IPv6 one
+    carries (mapped ::ffff:a.b.c.d, 6to4 2002::/16, NAT64 64:ff9b::/96): 64:ff9b::7f00:1 is
+    "global" to `ipaddress` but reaches 127.0.0.1 through a NAT64 gateway."""
+    if not address.is_global or address.is_multicast:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public(embedded)
+    return True
+
+
+def _addresses(infos: list[tuple[typing.Any, ...]]) -> list[Address]:
+    found: list[Address] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address not in found:
+            found.append(address)
+    return found
+
+
+def _refusal(
+    host: str, addresses: list[Address], vet: typing.Callable[[Address], bool] = is_public
+) -> str | None:
+    bad = next((a for a in addresses if not vet(a)), None)
+    return f"{host} resolves to non-public address {bad}; {HINT}" if bad else None
+
+
+def check_address(url: str, allow_private: bool) -> None:
+    """Refuse non-HTTP URLs and, unless allowed, hosts that resolve to non-public addresses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchFailed(url, "invalid-url", "only http(s) URLs with a host are fetched")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchFailed(url, "connection", f"cannot resolve {parts.hostname}: {exc}") from None
+    if reason := _refusal(parts.hostname, _addresses(infos)):
+        raise FetchFailed(url, "forbidden-address", reason)
+
+
+class VettedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's connection layer, resolving and vetting each host at connect time."""
+
+    def __init__(
+        self,
+        allow_private: bool,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+        vet: typing.Callable[[Address], bool] = is_public,
+    ) -> None:
+        """`vet(address)` says whether an address may be connected to (tests stand 127.0.0.1
+        in for a public address with it)."""
+        self.allow_private = allow_private
+        self.inner = inner or httpcore.AnyIOBackend()
+        self.vet = vet
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        if self.allow_private:
+            return await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await asyncio.wait_for(
+                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
+            )
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"resolving {host} took over {timeout} s") from None
+        except (socket.gaierror, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+        addresses = _addresses(infos)
+        if reason := _refusal(host, addresses, self.vet):
+            raise ForbiddenAddress(reason)
+        error: Exception = httpcore.ConnectError(f"{host} has no address")
+        for address in addresses:
+            try:
+                return await self.inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise ForbiddenAddress(f"unix socket {path}: only TCP connections are made")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def vetted_transport(
+    allow_private: bool, ssl_context: ssl.SSLContext, limits: httpx.Limits
+) -> httpx.AsyncHTTPTransport:
+    """httpx's transport over a pool that connects through `VettedBackend`.
+
+    httpx 0.28 has no parameter for the network backend, so the transport's pool is replaced
+    by one built with the same settings plus the backend; tests/faults/test_security.py checks
+    that a request to a refused address is never sent, so a change in httpx shows up there.
+    """
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits, trust_env=False)
+    transport._pool = httpcore.AsyncConnectionPool(  # noqa: SLF001 - see the docstring
+        ssl_context=ssl_context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=VettedBackend(allow_private),
+    )
+    return transport
