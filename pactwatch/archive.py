@@ -196,11 +196,18 @@ def local_copy(location: str, settings: Settings, cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
     headers = {"User-Agent": settings.user_agent}
-    with httpx.stream("GET", location, headers=headers, timeout=settings.read_timeout,
-                      follow_redirects=True) as response:
-        response.raise_for_status()
-        with partial.open("wb") as out:
-            for chunk in response.iter_bytes():
-                out.write(chunk)
-    partial.replace(target)
-    return target
+    url = location
+    with httpx.Client(headers=headers, timeout=settings.read_timeout, trust_env=False) as client:
+        for _ in range(settings.max_redirects + 1):
+            with client.stream("GET", url) as response:
+                if response.is_redirect:  # each hop is vetted like the first
+                    url = str(response.url.join(response.headers["location"]))
+                    check_address(url, settings.allow_private_addresses)
+                    continue
+                response.raise_for_status()
+                with partial.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+            partial.replace(target)
+            return target
+    raise FetchFailed(location, "redirect", f"more than {settings.max_redirects} redirects")

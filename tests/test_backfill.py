@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -160,6 +161,35 @@ def test_backfill_reads_a_warc_by_url_then_retags(
     assert retagged["retagged"] == len(archived) and retagged["mentions"] == mentions
     with Session(engine_for(url)) as session:
         assert session.exec(select(func.count()).select_from(MentionRow)).one() == mentions
+
+
+def test_a_warc_url_is_downloaded_through_redirects_each_one_vetted(tmp_path: Path) -> None:
+    from extractors.errors import FetchFailed
+    from pactwatch.archive import local_copy
+    from pactwatch.settings import load_settings
+    from tests.servers import LoopbackServer, reply
+
+    data = os.urandom(50_000)
+
+    def respond(request: Any) -> None:
+        name = request.path.strip("/")
+        if name.startswith("hop"):  # hop3 -> hop2 -> hop1 -> hop0 -> the file
+            n = int(name.removeprefix("hop"))
+            reply(request, 302, b"", {"Location": f"/hop{n - 1}" if n else "/news.warc"})
+        else:
+            reply(request, 200, data, {"Content-Type": "application/warc"})
+
+    settings = load_settings({"PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
+                              "PACTWATCH_MAX_REDIRECTS": "3"})
+    with LoopbackServer(respond) as server:
+        path = local_copy(f"{server.base_url}/hop2", settings, tmp_path / "cache")
+        assert path.read_bytes() == data
+        with pytest.raises(FetchFailed, match="more than 3 redirects"):
+            local_copy(f"{server.base_url}/hop3", settings, tmp_path / "cache")
+        strict = load_settings({"PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "false"})
+        with pytest.raises(FetchFailed) as refused:
+            local_copy(f"{server.base_url}/hop1", strict, tmp_path / "cache")
+        assert refused.value.kind == "forbidden-address"
 
 
 def _work(url: str, source: str, day: date) -> Work:
