@@ -4,14 +4,14 @@ A feed or a redirect can point anywhere, including the machine's own services
 (`http://127.0.0.1:5432`, a cloud metadata endpoint at 169.254.169.254). Unless
 `allow_private_addresses` is set, only public unicast addresses are fetched.
 
-The check happens twice, for two reasons:
-- `check_address` vets a URL before it is requested, so a refused hop gets a clear
-  `forbidden-address` failure without touching the network;
 - `VettedBackend` is the connection layer under httpx: it resolves the host itself, vets every
-  answer and connects to one of the vetted addresses. The address checked is the address
-  connected to, so a name that resolves to a public address for the first check and to a
-  private one a moment later (DNS rebinding) never gets a request sent to the private one.
-TLS still verifies the certificate and sends SNI for the host name, not the address.
+  answer and connects to one of the vetted addresses, for every connection (each redirect hop,
+  robots.txt included). The address checked is the address connected to, so a name that
+  resolves to a public address once and to a private one a moment later (DNS rebinding) never
+  gets a request sent to the private one. TLS still verifies the certificate and sends SNI for
+  the host name, not the address.
+- `check_address` does the same check with a blocking lookup, for code that downloads
+  outside an event loop (a backfill's WARC files).
 """
 
 from __future__ import annotations
@@ -68,13 +68,22 @@ def _refusal(
     return f"{host} resolves to non-public address {bad}; {HINT}" if bad else None
 
 
-def check_address(url: str, allow_private: bool) -> None:
-    """Refuse non-HTTP URLs and, unless allowed, hosts that resolve to non-public addresses."""
+def check_url(url: str) -> None:
+    """Refuse anything but an http(s) URL with a host."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchFailed(url, "invalid-url", "only http(s) URLs with a host are fetched")
+
+
+def check_address(url: str, allow_private: bool) -> None:
+    """`check_url`, then, unless allowed, refuse hosts that resolve to non-public addresses.
+    It resolves with a blocking call: for code outside an event loop (`VettedBackend` does
+    the same check inside httpx's connections)."""
+    check_url(url)
     if allow_private:
         return
+    parts = urlsplit(url)
+    assert parts.hostname  # checked by check_url
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 80, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:

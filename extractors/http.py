@@ -38,7 +38,7 @@ from urllib.robotparser import RobotFileParser
 import certifi
 import httpx
 
-from extractors.addresses import ForbiddenAddress, check_address, vetted_transport
+from extractors.addresses import ForbiddenAddress, check_url, vetted_transport
 from extractors.errors import FetchFailed
 from pactwatch.settings import Settings
 
@@ -135,8 +135,9 @@ class Fetcher:
         guard: Callable[[str], None] | None = None,
     ) -> None:
         """`guard(url)` vets every hop before it is requested (raising FetchFailed); the
-        default is `check_address` with `settings.allow_private_addresses`."""
-        self.guard = guard or (lambda url: check_address(url, settings.allow_private_addresses))
+        default, `check_url`, refuses non-HTTP URLs. Addresses are vetted where connections
+        are made (`make_client`'s transport), without a blocking lookup in the event loop."""
+        self.guard = guard or check_url
         self.client = client
         self.default = default
         self.settings = settings
