@@ -144,13 +144,16 @@ def choose_authors(
     sitename: str | None,
     found: Callable[[], str] = str,
 ) -> tuple[str, ...]:
-    """People named as authors: JSON-LD persons, else `<meta name=author>`, else the byline
-    trafilatura finds (`found()`, ';'-separated, asked only when needed), else organisations.
+    """People named as authors: JSON-LD persons (with any organisation the same list credits
+    beside them, such as a wire agency), else `<meta name=author>`, else the byline trafilatura
+    finds (`found()`, ';'-separated, asked only when needed), else organisations.
 
     Lists are split on commas and conjunctions ('A and B', 'A und B'), initials in brackets
     and 'By ' are dropped, and spellings that differ only in punctuation count once.
     """
     people = [n for p in declared if p.is_person for n in _split_names(p.name)]
+    if people:  # an agency or desk credited beside a person stays ("Paula Steiger", "SDA")
+        people = [n for p in declared for n in _split_names(p.name)]
     groups = [n for p in declared if not p.is_person for n in _split_names(p.name)]
     named = [n for value in meta for n in _split_names(value)]
     site = _squash(sitename or "")

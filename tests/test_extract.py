@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from extractors.article import DateCandidate
 from extractors.errors import ExtractionFailed
 from extractors.extract import choose_authors, extract_article
+from extractors.jsonld import Person
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -101,6 +102,14 @@ def test_a_better_date_leaves_htmldate_its_quick_guess() -> None:
     article = extract_article(_page("", body), "https://news.example.org/world/q", [hint])
     assert article.published == hint.value
     assert [c.origin for c in article.date_candidates] == ["feed"]  # text-only: quick finds none
+
+
+def test_an_agency_credited_beside_a_person_is_kept() -> None:
+    declared = [Person("Paula Steiger", True), Person("SDA", False)]
+    assert choose_authors(declared, [], "Example News") == ("Paula Steiger", "SDA")
+    assert choose_authors([Person("Example News", False)], ["Aiko Tanaka"], "Example News") == (
+        "Aiko Tanaka",
+    )
 
 
 def test_job_title_after_a_name_is_dropped() -> None:
@@ -441,9 +450,9 @@ def test_corpus_thresholds() -> None:
     news = bench.measure(bench.pactwatch_method, bench.news_pages())
     body = bench.measure(bench.pactwatch_method, bench.benchmark_pages())
     assert body.f1()[2] >= 0.970
-    assert sum(news.day) / len(news.day) >= 0.985
+    assert sum(news.day) / len(news.day) >= 0.99
     assert sum(news.title) / len(news.title) >= 0.93
-    assert sum(news.authors) / len(news.authors) >= 0.87
+    assert sum(news.authors) / len(news.authors) >= 0.89
 
 
 def test_bench_script_help_runs() -> None:
