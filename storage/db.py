@@ -12,7 +12,10 @@ transactions short, and never hold a session open while another one writes.
 
 from __future__ import annotations
 
+import random
+import sqlite3
 import threading
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,8 @@ from sqlmodel import create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
 
+BUSY_TIMEOUT = 30.0  # seconds an SQLite connection waits for a lock another one holds
+
 
 def make_engine(url: str) -> Engine:
     """Create an engine for `url`; SQLite files get their folder, WAL mode and a busy timeout."""
@@ -30,7 +35,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -40,11 +45,31 @@ def make_engine(url: str) -> Engine:
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (_sqlite_begin)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
+    _use_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL mode, which then stays with the file.
+
+    Switching needs the file's exclusive lock, and when several processes open a new database
+    at once SQLite refuses the loser at once ("database is locked") instead of waiting in the
+    busy handler: waiting could deadlock. So the mode is read first (already WAL: nothing to
+    take) and the switch is retried for as long as the busy timeout would have waited.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))
 
 
 def _sqlite_begin(conn: Connection) -> None:
