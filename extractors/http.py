@@ -91,8 +91,8 @@ class HostPolicy:
 def make_client(settings: Settings) -> httpx.AsyncClient:
     """The one client of a batch: keep-alive, our User-Agent, timeouts, no automatic redirects.
 
-    Redirects are followed by `Fetcher` so that every hop is checked against the SSRF guard.
-    Create it inside the event loop that uses it.
+    Every connection goes through the SSRF guard's `VettedBackend` (addresses.py); redirects
+    are followed by `Fetcher`, hop by hop. Create it inside the event loop that uses it.
     """
     timeout = httpx.Timeout(
         settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
