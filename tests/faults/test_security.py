@@ -9,9 +9,11 @@ parameters, states) and the messages sent.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -135,24 +137,66 @@ def test_a_name_that_rebinds_to_a_private_address_gets_no_request() -> None:
     assert "resolves to non-public address 127.0.0.1" in result.reason
 
 
+class LoopbackStandsForPublic(VettedBackend):
+    """127.0.0.1 (and 127.0.0.3) stand in for public addresses; `answers` replaces DNS."""
+
+    def __init__(self, answers: list[str] | None = None) -> None:
+        super().__init__(allow_private=False)
+        self.answers = answers
+
+    def allowed(self, address: Any) -> bool:
+        return str(address) in ("127.0.0.1", "127.0.0.3")
+
+    async def resolve(self, host: str, port: int, timeout: float | None) -> list[Any]:
+        if self.answers is None:
+            return await super().resolve(host, port, timeout)
+        return [ipaddress.ip_address(a) for a in self.answers]
+
+
+async def _status(url: str, backend: VettedBackend, connect_timeout: float = 5.0) -> int:
+    timeouts = {"connect": connect_timeout, "read": 5.0, "write": 5.0, "pool": 5.0}
+    async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
+        response = await pool.request("GET", url, extensions={"timeout": timeouts})
+        return response.status
+
+
 def test_the_connection_layer_connects_to_the_address_it_vetted() -> None:
-    """The allowed path of VettedBackend: 127.0.0.1 stands for a public address; the name
-    is resolved, vetted and connected to, and the answer comes back."""
+    """The allowed path of VettedBackend: the name is resolved, vetted and connected to, and
+    the answer comes back; an address that fails the vetting gets no request."""
     article = "/a/manila-tokyo-access-pact-ratified"
-    vet = lambda address: str(address) == "127.0.0.1"  # noqa: E731
-
-    async def get(url: str) -> int:
-        backend = VettedBackend(allow_private=False, vet=vet)
-        async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
-            response = await pool.request("GET", url)
-            return response.status
-
     with HostileSite(faults=False) as site:
-        assert asyncio.run(get(site.url(article))) == 200
+        assert asyncio.run(_status(site.url(article), LoopbackStandsForPublic())) == 200
         assert site.hits.get(article) == 1
         with pytest.raises(ForbiddenAddress, match="non-public address 127.0.0.2"):
-            asyncio.run(get(site.url(article).replace("127.0.0.1", "127.0.0.2")))
+            other = site.url(article).replace("127.0.0.1", "127.0.0.2")
+            asyncio.run(_status(other, LoopbackStandsForPublic()))
         assert site.hits.get(article) == 1
+
+
+def test_a_black_holed_first_address_does_not_hold_the_connection() -> None:
+    """A name with two addresses whose first drops every SYN (a listener with a full accept
+    queue on 127.0.0.3 stands for a broken IPv6 route): the second address is tried after a
+    quarter of a second and answers, long before the first attempt's 60 s connect timeout."""
+    article = "/a/manila-tokyo-access-pact-ratified"
+    with HostileSite(faults=False) as site:
+        port = urlsplit(site.base_url).port
+        hole = socket.socket()
+        hole.bind(("127.0.0.3", port))
+        hole.listen(0)
+        fillers = []
+        for _ in range(4):  # fill the accept queue: the kernel then drops new SYNs
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.3", port))
+            fillers.append(filler)
+        try:
+            backend = LoopbackStandsForPublic(["127.0.0.3", "127.0.0.1"])
+            url = site.url(article).replace("127.0.0.1", "pact.example")
+            status = asyncio.run(asyncio.wait_for(_status(url, backend, 60.0), 20.0))
+            assert status == 200 and site.hits.get(article) == 1
+        finally:
+            for sock in (*fillers, hole):
+                sock.close()
 
 
 def test_a_run_with_default_settings_fetches_nothing_on_loopback(
