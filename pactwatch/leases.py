@@ -28,19 +28,21 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from extractors.errors import PactwatchError
-from storage.db import engine_for
+from storage.db import engine_for, retrying
 from storage.models import HostLeaseRow, utcnow
 
 host_lease = HostLeaseRow.__table__
 
+log = logging.getLogger(__name__)
 POLL_FIRST = 0.01
 POLL_MAX = 0.2
 # Holder ids of this process's `hold` blocks still running: a lease carrying this process's
@@ -128,38 +130,58 @@ def _engine(database_url: str) -> Engine:
 def _acquire(
     engine: Engine, host: str, me: str, ttl: float, wait: float
 ) -> datetime | None:
-    """Take `host` for `me`; return when the previous holder released it (or None)."""
+    """Take `host` for `me`; return when the previous holder released it (or None).
+
+    Each step is one transaction, tried again when the database drops the connection: taking
+    is idempotent (`me` may retake its own lease, e.g. when the commit went through but its
+    reply was lost)."""
     started, pause = time.monotonic(), POLL_FIRST
-    _ensure_row(engine, host)
+    retrying(partial(_ensure_row, engine, host), f"creating the lease row of {host}")
     while True:
-        now = utcnow()
-        with engine.begin() as conn:
-            taken = conn.execute(
-                update(host_lease)
-                .where(host_lease.c.host == host)
-                .where(or_(host_lease.c.holder.is_(None), host_lease.c.expires < now))
-                .values(holder=me, expires=now + timedelta(seconds=ttl))
-            ).rowcount
-            if taken == 1:
-                return conn.execute(
-                    select(host_lease.c.released).where(host_lease.c.host == host)
-                ).scalar()
-            holder = conn.execute(
-                select(host_lease.c.holder).where(host_lease.c.host == host)
-            ).scalar()
+        taken, released, holder = retrying(
+            partial(_try_take, engine, host, me, ttl), f"taking the lease of {host}"
+        )
+        if taken:
+            return released
         if holder and _holder_is_gone(holder):
-            with engine.begin() as conn:
-                conn.execute(
-                    update(host_lease)
-                    .where(host_lease.c.host == host, host_lease.c.holder == holder)
-                    .values(holder=None, expires=None)
-                )
+            retrying(partial(_free, engine, host, holder), f"freeing the lease of {host}")
             continue
         waited = time.monotonic() - started
         if waited > wait:
             raise LeaseTimeout(host, holder, waited)
         time.sleep(pause)
         pause = min(POLL_MAX, pause * 2)
+
+
+def _try_take(
+    engine: Engine, host: str, me: str, ttl: float
+) -> tuple[bool, datetime | None, str | None]:
+    """(taken, when the previous holder released it, the holder when not taken)."""
+    now = utcnow()
+    with engine.begin() as conn:
+        taken = conn.execute(
+            update(host_lease)
+            .where(host_lease.c.host == host)
+            .where(or_(
+                host_lease.c.holder.is_(None),
+                host_lease.c.expires < now,
+                host_lease.c.holder == me,
+            ))
+            .values(holder=me, expires=now + timedelta(seconds=ttl))
+        ).rowcount
+        row = conn.execute(
+            select(host_lease.c.released, host_lease.c.holder).where(host_lease.c.host == host)
+        ).one()
+    return taken == 1, row.released, row.holder
+
+
+def _free(engine: Engine, host: str, holder: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(host_lease)
+            .where(host_lease.c.host == host, host_lease.c.holder == holder)
+            .values(holder=None, expires=None)
+        )
 
 
 def _ensure_row(engine: Engine, host: str) -> None:
@@ -173,29 +195,27 @@ def _ensure_row(engine: Engine, host: str) -> None:
         pass  # another process inserted it first
 
 
-def _release(engine: Engine, host: str, me: str, attempts: int = 5) -> None:
+def _release(engine: Engine, host: str, me: str) -> None:
     """Give the lease back; if the database stays away, leave it to expire with its TTL.
 
     The batch's work is done by now, so a database blip here must not fail the run.
     """
-    for attempt in range(attempts):
-        try:
-            with engine.begin() as conn:
-                conn.execute(
-                    update(host_lease)
-                    .where(host_lease.c.host == host, host_lease.c.holder == me)
-                    .values(holder=None, expires=None, released=utcnow())
-                )
-            return
-        except OperationalError as exc:
-            if attempt == attempts - 1:
-                logging.getLogger(__name__).warning(
-                    "could not release the lease of %s (%s); it expires with its TTL",
-                    host,
-                    type(exc).__name__,
-                )
-                return
-            time.sleep(0.2 * 2**attempt)
+
+    def give_back() -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                update(host_lease)
+                .where(host_lease.c.host == host, host_lease.c.holder == me)
+                .values(holder=None, expires=None, released=utcnow())
+            )
+
+    try:
+        retrying(give_back, f"giving back the lease of {host}", attempts=5, pause=0.2)
+    except DBAPIError as exc:
+        log.warning(
+            "could not release the lease of %s (%s); it expires with its TTL",
+            host, type(exc).__name__,
+        )
 
 
 def _holder_is_gone(holder: str) -> bool:

@@ -9,13 +9,10 @@ live only while their batch runs, and the flow gets back counts and failures.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from extractors import batch
@@ -24,12 +21,7 @@ from extractors.sources import Source
 from pactwatch import archive, leases
 from pactwatch.settings import Settings
 from storage.batches import Stored, store_batch
-from storage.db import engine_for
-
-log = logging.getLogger(__name__)
-
-STORE_ATTEMPTS = 3
-STORE_RETRY_SECONDS = 2.0
+from storage.db import RETRY_ATTEMPTS, engine_for, retrying
 
 
 @dataclass(frozen=True)
@@ -84,17 +76,13 @@ def store(
     failures: Sequence[Failure],
     database_url: str,
     version: str,
-    attempts: int = STORE_ATTEMPTS,
+    attempts: int = RETRY_ATTEMPTS,
 ) -> Stored:
     """`store_batch` in its own transaction, tried again when the database drops the
     connection (a restart, a network blip): storing a batch twice stores nothing twice."""
-    for attempt in range(1, attempts + 1):
-        try:
-            with Session(engine_for(database_url)) as session, session.begin():
-                return store_batch(session, articles, failures, version)
-        except DBAPIError as exc:
-            if attempt == attempts:
-                raise
-            log.warning("storing a batch failed (%s); trying again", type(exc).__name__)
-            time.sleep(STORE_RETRY_SECONDS * attempt)
-    raise AssertionError("unreachable")
+
+    def once() -> Stored:
+        with Session(engine_for(database_url)) as session, session.begin():
+            return store_batch(session, articles, failures, version)
+
+    return retrying(once, "storing a batch", attempts)

@@ -12,21 +12,28 @@ transactions short, and never hold a session open while another one writes.
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
 
 BUSY_TIMEOUT = 30.0  # seconds an SQLite connection waits for a lock another one holds
+RETRY_ATTEMPTS = 3
+RETRY_PAUSE = 2.0  # seconds, times the attempt number: 2 s, then 4 s
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -40,6 +47,29 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def retrying(
+    action: Callable[[], T],
+    what: str,
+    attempts: int = RETRY_ATTEMPTS,
+    pause: float = RETRY_PAUSE,
+) -> T:
+    """`action()`, run again when the database drops or refuses the connection (a restart, a
+    network blip): pass an action that is one whole transaction, safe to repeat. Other errors,
+    and the last attempt's, propagate."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except DBAPIError as exc:
+            transient = exc.connection_invalidated or isinstance(
+                exc, OperationalError | InterfaceError
+            )
+            if attempt == attempts or not transient:
+                raise
+            log.warning("%s failed (%s); trying again", what, type(exc).__name__)
+            time.sleep(pause * attempt)
+    raise AssertionError("unreachable")
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -160,6 +160,29 @@ def test_postgresql_connections_killed_mid_run_the_run_completes(
         assert_each_good_article_stored_once(site, url)
 
 
+def test_taking_and_giving_back_leases_rides_out_a_database_blip(
+    pg_database: URL,  # noqa: F811
+) -> None:
+    """The database is unreachable for a second just as a batch takes its hosts' leases (how
+    the run-level test below once failed): taking the leases waits it out."""
+    from pactwatch import leases
+
+    proxy = TcpProxy(("127.0.0.1", make_url(PG_URL).port or 5432))
+    url = make_url(new_pg_schema(pg_database)).set(port=proxy.port)
+    url_text = url.render_as_string(hide_password=False)
+    hosts = ["https://a.example", "https://b.example"]
+    try:
+        assert leases.holders(url_text) == {}  # schema made; the pool keeps a connection
+        proxy.down()
+        threading.Timer(1.0, proxy.up).start()
+        with leases.hold(url_text, hosts) as me:
+            assert proxy.refused > 0, "the blip never reached the lease"
+            assert leases.holders(url_text) == dict.fromkeys(hosts, me)
+        assert leases.holders(url_text) == dict.fromkeys(hosts)
+    finally:
+        proxy.close()
+
+
 def test_postgresql_unreachable_for_a_moment_the_run_retries_and_completes(
     prefect_harness: None,
     fault_settings: dict[str, str],
