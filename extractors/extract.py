@@ -151,16 +151,16 @@ def choose_authors(
     Lists are split on commas and conjunctions ('A and B', 'A und B'), initials in brackets
     and 'By ' are dropped, and spellings that differ only in punctuation count once.
     """
-    people = [n for p in declared if p.is_person for n in _split_names(p.name)]
-    if people:  # an agency or desk credited beside a person stays ("Paula Steiger", "SDA")
-        people = [n for p in declared for n in _split_names(p.name)]
-    groups = [n for p in declared if not p.is_person for n in _split_names(p.name)]
+    # Everyone the JSON-LD credits, in its order: with a person among them, an agency or desk
+    # credited beside that person stays ("Paula Steiger", "SDA"); without, they are groups.
+    credited = [n for p in declared for n in _split_names(p.name)]
+    has_person = any(_split_names(p.name) for p in declared if p.is_person)
     named = [n for value in meta for n in _split_names(value)]
     site = _squash(sitename or "")
-    chosen = people or [n for n in named if _squash(n) != site]
+    chosen = (credited if has_person else []) or [n for n in named if _squash(n) != site]
     if not chosen:
         byline = [n for value in found().split(";") for n in _split_names(value)]
-        chosen = byline or groups or named
+        chosen = byline or credited or named
     unique: dict[str, str] = {}
     for name in chosen:
         unique.setdefault(_squash(name), name)
