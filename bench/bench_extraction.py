@@ -39,8 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 CORPUS = REPO.parent / "shared" / "corpus"
 
+from extractors.article.extract import extract_article  # noqa: E402
 from extractors.errors import ExtractionFailed  # noqa: E402
-from extractors.extract import extract_article  # noqa: E402
 
 TOKEN = re.compile(r"\w+")
 BEST_SETTINGS = {"include_comments": False, "favor_precision": True}

@@ -249,10 +249,9 @@ def postgres_database() -> Iterator[str | None]:
 
 def variant_pactwatch(args: argparse.Namespace) -> dict[str, Any]:
     """The ingest flow, with each task body and each step inside a batch timed (by wrapping
-    `Task.fn` and the plain functions `pactwatch.pipeline` calls; nothing else changes)."""
-    from extractors import batch
+    `Task.fn` and the plain functions `pactwatch.ingest.pipeline` calls; nothing else changes)."""
     from flows import ingest
-    from pactwatch import pipeline
+    from pactwatch.ingest import batch, pipeline
 
     spans: list[tuple[str, float, float]] = []  # task bodies
     steps: list[tuple[str, float, float]] = []  # fetch / extract / store inside `process`
@@ -322,14 +321,14 @@ def _load_pages(n: int) -> None:
 
 
 def _load_ours(n: int, watchlist_file: str) -> None:
-    from extractors import batch
+    from pactwatch.ingest import batch
 
     _load_pages(n)
     batch._init_worker(watchlist_file)
 
 
 def _extract_ours(i: int, url: str) -> bool:
-    from extractors import batch
+    from pactwatch.ingest import batch
 
     return isinstance(batch._extract_one((_PAGES[i % len(_PAGES)], url, ())), tuple)
 
@@ -337,7 +336,7 @@ def _extract_ours(i: int, url: str) -> bool:
 def _extract_page(i: int, url: str) -> bool:
     import trafilatura
 
-    from extractors.extract import TRAFILATURA_SETTINGS
+    from extractors.article.extract import TRAFILATURA_SETTINGS
 
     doc = trafilatura.bare_extraction(
         _PAGES[i % len(_PAGES)], url=url, with_metadata=True, **TRAFILATURA_SETTINGS
@@ -354,7 +353,9 @@ def variant_extract(args: argparse.Namespace, ours: bool = False) -> dict[str, A
 
     urls = Path(args.urls).read_text().split()
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["trafilatura", "extractors.extract", "extractors.tagger"])
+    context.set_forkserver_preload(
+        ["trafilatura", "extractors.article.extract", "extractors.tagging.tagger"]
+    )
     cores = os.cpu_count() or 1
     init, initargs = (_load_ours, (len(urls), str(load_settings().watchlist_file))) if ours else (
         _load_pages, (len(urls),))
@@ -493,8 +494,8 @@ def print_profile(label: str, r: dict[str, Any]) -> None:
 def tagging_mbps() -> float:
     from bench_tagging import SEED, synthetic_text, time_tag
 
-    from extractors.tagger import Tagger
-    from extractors.watchlist import default_watchlist_path, load_watchlist
+    from extractors.tagging.tagger import Tagger
+    from extractors.tagging.watchlist import default_watchlist_path, load_watchlist
 
     watchlist = load_watchlist(default_watchlist_path())
     tagger = Tagger(watchlist)
@@ -644,7 +645,7 @@ def main() -> None:
     if args.storage_articles:
         import bench_storage
 
-        from extractors.watchlist import default_watchlist_path, load_watchlist
+        from extractors.tagging.watchlist import default_watchlist_path, load_watchlist
 
         entities = [e.id for e in load_watchlist(default_watchlist_path()).entities]
         print(f"digest queries at {args.storage_articles:,} stored articles (SQLite) …",

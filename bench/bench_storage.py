@@ -37,7 +37,7 @@ from sqlalchemy import inspect, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from extractors.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
+from extractors.tagging.watchlist import default_watchlist_path, load_watchlist  # noqa: E402
 from pactwatch.digest import context, queries  # noqa: E402
 from pactwatch.digest.week import week_bounds, week_of  # noqa: E402
 from storage import migrate  # noqa: E402

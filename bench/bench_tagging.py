@@ -22,8 +22,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.tagger import Tagger  # noqa: E402
-from extractors.watchlist import (  # noqa: E402
+from extractors.tagging.tagger import Tagger  # noqa: E402
+from extractors.tagging.watchlist import (  # noqa: E402
     Watchlist,
     default_watchlist_path,
     load_watchlist,

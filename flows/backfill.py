@@ -1,9 +1,9 @@
 """Backfill flow: ingest what sources published in a past period; started from the Prefect UI.
 
-The period is cut into (source, day) chunks (`pactwatch.backfill_chunks`). Chunks already done
+The period is cut into (source, day) chunks (`pactwatch.ingest.chunks`). Chunks already done
 are skipped, so a crashed or cancelled backfill resumes where it stopped and a repeated one
 fetches nothing. Discovery reads sitemaps and feeds (filtered by their dates), archive pages of
-sources that declare one, and WARC files (`pactwatch.archive`). Work runs in batches across
+sources that declare one, and WARC files (`pactwatch.ingest.archive`). Work runs in batches across
 chunks; a progress artifact moves after each batch, and a coverage table (per source per day:
 discovered, new, stored, failed, empty days flagged) is published at the end.
 """
@@ -26,16 +26,13 @@ from prefect.utilities.annotations import quote
 from pydantic import WithJsonSchema
 from sqlmodel import Session
 
-from extractors import batch
 from extractors.errors import PactwatchError
-from extractors.sources import Source, load_sources
-from extractors.watchlist import load_watchlist
-from flows import reports
+from extractors.listings.sources import Source, load_sources
+from extractors.tagging.watchlist import load_watchlist
 from flows.digest import digest_flow
 from flows.ingest import discover, process, record, record_failures, select_new
-from pactwatch import archive, leases, retag
-from pactwatch import backfill_chunks as chunks
 from pactwatch.digest.week import week_of
+from pactwatch.ingest import archive, batch, chunks, leases, reports, retag
 from pactwatch.settings import Settings, load_settings
 from storage.db import engine_for
 from storage.models import utcnow

@@ -2,9 +2,9 @@
 
 A table of contents, not a program: each task is a short wrapper around a plain function in
 `extractors/` or `storage/`. Only I/O tasks retry. One task per batch, never per article.
-Requests to a host are made only while holding its lease (`pactwatch.leases`), so concurrent
+Requests to a host are made only while holding its lease (`pactwatch.ingest.leases`), so concurrent
 runs on any number of workers stay within the host's limits. Each run publishes a per-source
-table and a summary with source health (`flows.reports`).
+table and a summary with source health (`pactwatch.ingest.reports`).
 """
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 from sqlmodel import Session
 
-from extractors import batch
-from extractors.discover import FeedState
-from extractors.sources import Source, load_sources
-from extractors.watchlist import load_watchlist
-from flows import reports
-from pactwatch import archive, leases, pipeline
+from extractors.listings.discover import FeedState
+from extractors.listings.sources import Source, load_sources
+from extractors.tagging.watchlist import load_watchlist
+from pactwatch.ingest import archive, batch, leases, pipeline, reports
+from pactwatch.ingest.store import load_feed_states, save_feed_states
 from pactwatch.settings import Settings, load_settings
 from storage import repo
-from storage.batches import load_feed_states, save_feed_states
 from storage.db import engine_for
 from storage.models import utcnow
 
@@ -82,7 +80,7 @@ def process(
     version: str,
     archived: list[archive.WarcRecord] | None = None,
 ) -> pipeline.BatchOutcome:
-    """Fetch, extract+tag and store one batch (`pactwatch.pipeline`): only counts come back."""
+    """Fetch, extract+tag and store one batch (`ingest.pipeline`): only counts come back."""
     return pipeline.run_batch(work, sources, settings, version, archived or ())
 
 

@@ -118,7 +118,7 @@ def extract(
     url: str | None = typer.Option(None, help="Original address of a single saved file."),
 ) -> None:
     """Print each extracted article as one JSON line."""
-    from extractors.extract import extract_article
+    from extractors.article.extract import extract_article
     from pactwatch.inputs import read_target
 
     if url is not None and len(targets) != 1:
@@ -173,8 +173,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 @clean_errors
 def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for stdin.")) -> None:
     """Tag a text or HTML file with the default watchlist and print the mentions as JSON."""
-    from extractors.tagger import Tagger
-    from extractors.watchlist import load_watchlist
+    from extractors.tagging.tagger import Tagger
+    from extractors.tagging.watchlist import load_watchlist
     from pactwatch.inputs import text_of
     from pactwatch.settings import load_settings
 
@@ -209,8 +209,8 @@ def retag(
     """Re-tag stored articles with the current watchlist, without fetching anything."""
     from sqlmodel import Session
 
-    from extractors.watchlist import load_watchlist
-    from pactwatch import retag as retagging
+    from extractors.tagging.watchlist import load_watchlist
+    from pactwatch.ingest import retag as retagging
     from pactwatch.settings import load_settings
     from storage.db import engine_for
 

@@ -28,7 +28,7 @@ def read_target(target: str, url: str | None) -> tuple[bytes, str]:
 def _download(url: str) -> bytes:
     import asyncio
 
-    from extractors.http import Fetcher, make_client
+    from extractors.fetch.client import Fetcher, make_client
     from pactwatch.settings import load_settings
 
     settings = load_settings()
@@ -49,7 +49,7 @@ def text_of(raw: bytes) -> tuple[str, str]:
     """(text, title) of raw input: HTML goes through extraction, anything else is text."""
     head = raw[:1024].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")) or b"<body" in raw[:4096].lower():
-        from extractors.extract import extract_article
+        from extractors.article.extract import extract_article
 
         article = extract_article(raw, "file:///input.html")
         return article.text, article.title

@@ -242,7 +242,7 @@ class BackfillChunkRow(SQLModel, table=True):
 
 
 class HostLeaseRow(SQLModel, table=True):
-    """Who may fetch from a host right now, shared by every process (`pactwatch.leases`)."""
+    """Who may fetch from a host right now, shared by every process (`pactwatch.ingest.leases`)."""
 
     __tablename__ = "host_lease"
 

@@ -21,8 +21,8 @@ from sqlalchemy import Table, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from extractors.article import Article
-from extractors.watchlist import Watchlist
+from extractors.article.model import Article
+from extractors.tagging.watchlist import Watchlist
 from storage.models import (
     ArticleRow,
     DiscoveredUrlRow,

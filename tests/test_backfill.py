@@ -23,10 +23,9 @@ import httpx
 import pytest
 from sqlmodel import Session, func, select
 
-from extractors.article import DateCandidate
-from extractors.batch import Work
-from flows import reports
-from pactwatch import backfill_chunks as chunks
+from extractors.article.model import DateCandidate
+from pactwatch.ingest import chunks, reports
+from pactwatch.ingest.batch import Work
 from pactwatch.sample_site import SampleSite
 from pactwatch.sample_site.server import LoopbackHTTPServer
 from storage.db import engine_for
@@ -165,7 +164,7 @@ def test_backfill_reads_a_warc_by_url_then_retags(
 
 def test_a_warc_url_is_downloaded_through_redirects_each_one_vetted(tmp_path: Path) -> None:
     from extractors.errors import FetchFailed
-    from pactwatch.archive import local_copy
+    from pactwatch.ingest.archive import local_copy
     from pactwatch.settings import load_settings
     from tests.servers import LoopbackServer, reply
 
@@ -231,8 +230,8 @@ def test_health_flags_sudden_changes() -> None:
 
 
 def test_archive_pages_list_a_days_articles(site: SampleSite) -> None:
-    from extractors.sources import Source
-    from pactwatch import archive
+    from extractors.listings.sources import Source
+    from pactwatch.ingest import archive
     from pactwatch.settings import load_settings
 
     settings = load_settings({"PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true"})

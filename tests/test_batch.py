@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from extractors import batch
-from extractors.discover import FEED_BACKOFF_MAX, FeedState
-from extractors.sources import Source
+from extractors.listings.discover import FEED_BACKOFF_MAX, FeedState
+from extractors.listings.sources import Source
+from pactwatch.ingest import batch
+from pactwatch.ingest.store import load_feed_states, save_feed_states, store_batch
 from pactwatch.sample_site import SampleSite
 from pactwatch.settings import load_settings
-from storage.batches import load_feed_states, save_feed_states, store_batch
 from storage.db import engine_for
 from storage.models import ArticleRow, DiscoveredUrlRow, FetchFailureRow
 from tests.servers import Route, hang, html_page, loopback
@@ -449,7 +449,7 @@ def test_unguarded_main_module_falls_back_to_this_process(tmp_path: Path) -> Non
 
     script = tmp_path / "unguarded.py"  # no `if __name__ == "__main__":`: workers re-run it
     script.write_text(
-        "from extractors import batch\n"
+        "from pactwatch.ingest import batch\n"
         "from pactwatch.settings import load_settings\n"
         "from tests.servers import html_page\n"
         "urls = [f'http://x.example/{i}-story' for i in range(10)]\n"

@@ -124,7 +124,7 @@ def test_retag_updates_stored_mentions_without_fetching(tmp_path: Path) -> None:
 
     from sqlmodel import Session, select
 
-    from extractors.article import Article
+    from extractors.article.model import Article
     from storage import repo
     from storage.db import ensure_schema, make_engine
     from storage.models import ArticleRow, MentionRow

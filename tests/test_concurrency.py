@@ -30,9 +30,9 @@ def url_of(n: int) -> str:
 
 def _store_overlapping(db_url: str, seed: int) -> int:  # noqa: F811
     """Store every article, in shuffled batches that overlap other processes' batches."""
-    from extractors.article import Article
-    from extractors.batch import Extracted, Work
-    from storage.batches import store_batch
+    from extractors.article.model import Article
+    from pactwatch.ingest.batch import Extracted, Work
+    from pactwatch.ingest.store import store_batch
 
     engine = make_engine(db_url)
     ensure_schema(engine)

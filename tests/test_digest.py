@@ -29,9 +29,9 @@ import yaml
 from sqlalchemy import update
 from sqlmodel import Session
 
-from extractors.article import Article
+from extractors.article.model import Article
 from extractors.errors import ConfigError
-from extractors.watchlist import Watchlist, parse_watchlist
+from extractors.tagging.watchlist import Watchlist, parse_watchlist
 from pactwatch.digest.context import DigestContext, build_context, for_entities, snippet
 from pactwatch.digest.mail import MailOptions, build_message
 from pactwatch.digest.recipients import Recipient, load_recipients

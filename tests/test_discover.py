@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from extractors.discover import (
+from extractors.errors import DiscoveryFailed
+from extractors.listings.discover import (
     canonical_url,
     parse_date,
     parse_feed,
     parse_homepage,
     parse_sitemap,
 )
-from extractors.errors import DiscoveryFailed
 
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 needs_corpus = pytest.mark.skipif(not FEEDS.is_dir(), reason="../shared/corpus/feeds is absent")

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.article import DateCandidate
+from extractors.article.extract import choose_authors, extract_article
+from extractors.article.jsonld import Person
+from extractors.article.model import DateCandidate
 from extractors.errors import ExtractionFailed
-from extractors.extract import choose_authors, extract_article
-from extractors.jsonld import Person
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -7,9 +7,9 @@ import gzip
 
 import pytest
 
-from extractors.addresses import check_address
 from extractors.errors import FetchFailed
-from extractors.http import Fetcher, HostPolicy, make_client
+from extractors.fetch.addresses import check_address
+from extractors.fetch.client import Fetcher, HostPolicy, make_client
 from pactwatch.settings import load_settings
 from tests.servers import Route, hang, html_page, loopback, reset_mid_body, trickle
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pactwatch import leases
+from pactwatch.ingest import leases
 from pactwatch.sample_site import SampleSite, server
 from storage.db import engine_for
 from storage.models import utcnow
@@ -93,8 +93,8 @@ def test_two_fetchers_at_once_exceed_the_limit_only_without_leases(
     counted_site: tuple[SampleSite, InFlight], tmp_path: Path, sqlite_url: str, leased: bool
 ) -> None:
     """The control: process-local limits alone let two concurrent batches exceed the limit."""
-    from extractors import batch
-    from extractors.sources import load_sources
+    from extractors.listings.sources import load_sources
+    from pactwatch.ingest import batch
     from pactwatch.settings import load_settings
 
     site, counter = counted_site
@@ -135,7 +135,7 @@ def test_lease_is_exclusive_and_waits_for_the_delay(sqlite_url: str) -> None:
 
 def test_lease_of_a_dead_process_is_taken_over(sqlite_url: str) -> None:
     code = (
-        "import os, sys; from pactwatch import leases\n"
+        "import os, sys; from pactwatch.ingest import leases\n"
         f"cm = leases.hold({sqlite_url!r}, [{HOST!r}], ttl=3600); cm.__enter__()\n"
         "os._exit(0)  # dies holding the lease\n"
     )

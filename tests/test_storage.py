@@ -13,14 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, select
 
-from extractors.article import Article
-from extractors.batch import Extracted, Failure, Work
+from extractors.article.model import Article
 from extractors.similarity import fingerprint
-from extractors.watchlist import load_watchlist, parse_watchlist
+from extractors.tagging.watchlist import load_watchlist, parse_watchlist
 from pactwatch.digest import queries
+from pactwatch.ingest.batch import Extracted, Failure, Work
+from pactwatch.ingest.store import store_batch
 from pactwatch.settings import REPO_ROOT
 from storage import repo
-from storage.batches import store_batch
 from storage.db import ensure_schema, make_engine
 from storage.models import (
     ArticleRow,

@@ -14,9 +14,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.tagger import Mention, Tagger, tag_text
-from extractors.tagger_text import normalize
-from extractors.watchlist import Watchlist, default_watchlist_path, load_watchlist
+from extractors.tagging.tagger import Mention, Tagger, tag_text
+from extractors.tagging.text import normalize
+from extractors.tagging.watchlist import Watchlist, default_watchlist_path, load_watchlist
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD = REPO / "tests" / "gold" / "passages.yaml"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from extractors.errors import ConfigError
-from extractors.watchlist import (
+from extractors.tagging.watchlist import (
     Watchlist,
     WatchlistError,
     default_watchlist_path,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from extractors.watchlist import load_watchlist
+from extractors.tagging.watchlist import load_watchlist
 from pactwatch.digest import queries
 from pactwatch.digest.context import build_context, for_entities
 from pactwatch.digest.mail import DeliveryReport, MailOptions, Outgoing, deliver

@@ -165,7 +165,7 @@ def test_taking_and_giving_back_leases_rides_out_a_database_blip(
 ) -> None:
     """The database is unreachable for a second just as a batch takes its hosts' leases (how
     the run-level test below once failed): taking the leases waits it out."""
-    from pactwatch import leases
+    from pactwatch.ingest import leases
 
     proxy = TcpProxy(("127.0.0.1", make_url(PG_URL).port or 5432))
     url = make_url(new_pg_schema(pg_database)).set(port=proxy.port)

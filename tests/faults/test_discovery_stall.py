@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from extractors import batch
-from extractors.sources import Source
+from extractors.listings.sources import Source
+from pactwatch.ingest import batch
 from pactwatch.settings import load_settings
 from tests.faults.hostile_site import HostileSite, fault_env
 

@@ -26,10 +26,10 @@ import pytest
 import yaml
 from sqlalchemy.engine import URL, make_url
 
-from extractors.addresses import ForbiddenAddress, VettedBackend, check_address
-from extractors.discover import parse_feed, parse_sitemap
 from extractors.errors import DiscoveryFailed, FetchFailed
-from extractors.http import Fetcher, HostPolicy, make_client
+from extractors.fetch.addresses import ForbiddenAddress, VettedBackend, check_address
+from extractors.fetch.client import Fetcher, HostPolicy, make_client
+from extractors.listings.discover import parse_feed, parse_sitemap
 from pactwatch.settings import load_settings
 from tests.dbs import new_pg_schema, pg_database  # noqa: F401 - the session's PostgreSQL
 from tests.faults.hostile_site import HostileSite, fault_env, send

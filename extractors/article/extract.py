@@ -21,14 +21,14 @@ from lxml.html import HtmlElement
 from pydantic import ValidationError
 from trafilatura.utils import load_html
 
-from extractors.article import Article, DateCandidate
-from extractors.body import choose_text, continue_chunks
-from extractors.dates import choose_date, meta_dates, parse_stamp, title_date, url_date
-from extractors.discover import canonical_url
-from extractors.embedded import embedded_text
+from extractors.article.body import choose_text, continue_chunks
+from extractors.article.dates import choose_date, meta_dates, parse_stamp, title_date, url_date
+from extractors.article.embedded import embedded_text
+from extractors.article.jsonld import JsonLdArticle, Person, article_json_ld
+from extractors.article.model import Article, DateCandidate
+from extractors.article.titles import choose_title, clean_title, strip_site_name
 from extractors.errors import ExtractionFailed
-from extractors.jsonld import JsonLdArticle, Person, article_json_ld
-from extractors.titles import choose_title, clean_title, strip_site_name
+from extractors.listings.discover import canonical_url
 
 __all__ = ["extract_article", "choose_date", "strip_site_name", "TRAFILATURA_SETTINGS"]
 

@@ -14,10 +14,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from extractors.tagger_keys import compile_watchlist
-from extractors.tagger_rules import resolve, scan
-from extractors.tagger_text import Sentences
-from extractors.watchlist import Watchlist
+from extractors.tagging.keys import compile_watchlist
+from extractors.tagging.rules import resolve, scan
+from extractors.tagging.text import Sentences
+from extractors.tagging.watchlist import Watchlist
 
 __all__ = ["LEAD_CHARS", "Mention", "Tagger", "tag_text"]
 

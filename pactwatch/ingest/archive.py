@@ -27,13 +27,13 @@ import httpx
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from extractors.addresses import check_address
-from extractors.article import DateCandidate
-from extractors.batch import Discovery, Failure, Fetched, Work, host_policies
-from extractors.discover import parse_homepage
+from extractors.article.model import DateCandidate
 from extractors.errors import FetchFailed
-from extractors.http import Fetcher, make_client
-from extractors.sources import Source
+from extractors.fetch.addresses import check_address
+from extractors.fetch.client import Fetcher, make_client
+from extractors.listings.discover import parse_homepage
+from extractors.listings.sources import Source
+from pactwatch.ingest.batch import Discovery, Failure, Fetched, Work, host_policies
 from pactwatch.settings import Settings
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
-from extractors.batch import Extracted, Failure
-from extractors.discover import FeedState, canonical_url
+from extractors.listings.discover import FeedState, canonical_url
 from extractors.similarity import fingerprint, hamming, normalised_title, same_story
+from pactwatch.ingest.batch import Extracted, Failure
 from storage import repo
 from storage.models import ArticleRow, FeedStateRow, unsigned64, utcnow
 

@@ -10,8 +10,8 @@ every word is capitalised, skip both looks.
 
 from __future__ import annotations
 
-from extractors.tagger_keys import Compiled, Hit, Scan
-from extractors.tagger_text import (
+from extractors.tagging.keys import Compiled, Hit, Scan
+from extractors.tagging.text import (
     Sentences,
     is_title_case_line,
     normalize,

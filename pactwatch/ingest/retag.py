@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from extractors.tagger import Tagger
-from extractors.watchlist import load_watchlist
+from extractors.tagging.tagger import Tagger
+from extractors.tagging.watchlist import load_watchlist
 from storage import repo
 from storage.models import ArticleRow
 

@@ -1,6 +1,6 @@
 """Batch work for the ingest flow: discover, fetch, extract+tag. Errors become rows.
 
-Each function takes and returns plain data (`pactwatch.pipeline` chains them for one batch).
+Each function takes and returns plain data (`pactwatch.ingest.pipeline` chains them for one batch).
 A failure of one URL or feed is a `Failure` in the result, never an exception that sinks the
 batch.
 How discovery state, politeness and duplicates work: docs/ingestion.md.
@@ -27,8 +27,10 @@ from urllib.parse import urlsplit
 
 import courlan
 
-from extractors.article import Article, DateCandidate
-from extractors.discover import (
+from extractors.article.model import Article, DateCandidate
+from extractors.errors import ExtractionFailed, FetchFailed
+from extractors.fetch.client import Fetcher, HostPolicy, make_client
+from extractors.listings.discover import (
     Candidate,
     FeedState,
     Listing,
@@ -37,9 +39,7 @@ from extractors.discover import (
     parse_homepage,
     parse_sitemap,
 )
-from extractors.errors import ExtractionFailed, FetchFailed
-from extractors.http import Fetcher, HostPolicy, make_client
-from extractors.sources import Source
+from extractors.listings.sources import Source
 from pactwatch.settings import Settings
 
 MAX_SITEMAPS_PER_SOURCE = 50
@@ -453,8 +453,8 @@ _TAGGER = None
 def _init_worker(watchlist_file: str) -> None:
     """Build the tagger once per process (and again only when the watchlist file changes)."""
     global _TAGGER
-    from extractors.tagger import Tagger
-    from extractors.watchlist import load_watchlist
+    from extractors.tagging.tagger import Tagger
+    from extractors.tagging.watchlist import load_watchlist
 
     key = (watchlist_file, _file_digest(watchlist_file))
     if _TAGGER is None or _TAGGER[0] != key:
@@ -471,7 +471,7 @@ def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | s
     The SimHash is computed here, in the worker, so that storing a batch (which holds
     SQLite's write lock) does not pay for it.
     """
-    from extractors.extract import extract_article
+    from extractors.article.extract import extract_article
     from extractors.similarity import fingerprint
 
     body, url, hints = job
@@ -504,5 +504,5 @@ def _context() -> Any:
     """forkserver: workers start from a clean, preloaded process, never a fork of a threaded
     Prefect worker (fork after threads can deadlock)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["extractors.extract", "extractors.tagger"])
+    context.set_forkserver_preload(["extractors.article.extract", "extractors.tagging.tagger"])
     return context

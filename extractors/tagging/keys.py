@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from extractors.tagger_text import cased_form, key_forms, normalize
-from extractors.watchlist import Entity, Watchlist
+from extractors.tagging.text import cased_form, key_forms, normalize
+from extractors.tagging.watchlist import Entity, Watchlist
 
 # Roles of a key for one entity (or a country).
 FULL = 0  # alias, built full name, nickname, native name: counts on its own

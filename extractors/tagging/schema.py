@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from extractors.errors import ConfigError
-from extractors.tagger_text import key_forms
+from extractors.tagging.text import key_forms
 
 
 class WatchlistError(ConfigError):

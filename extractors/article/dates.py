@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time
 
 from lxml.html import HtmlElement
 
-from extractors.article import DateCandidate
-from extractors.discover import parse_date
+from extractors.article.model import DateCandidate
+from extractors.listings.discover import parse_date
 
 DATE_PRIORITY = ("json-ld", "meta", "feed", "sitemap", "url", "title", "htmldate")
 META_PUBLISHED = frozenset({

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from extractors.tagger_keys import Compiled, Hit
-from extractors.tagger_text import Sentences
+from extractors.tagging.keys import Compiled, Hit
+from extractors.tagging.text import Sentences
 
 
 class Places:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from extractors.tagger_keys import (
+from extractors.tagging.keys import (
     ACRONYM,
     AMBIGUOUS,
     CONTEXT,
@@ -23,9 +23,9 @@ from extractors.tagger_keys import (
     Hit,
     Scan,
 )
-from extractors.tagger_pairs import Places, attribute
-from extractors.tagger_text import Sentences, cased_form, normalize
-from extractors.tagger_titles import neighbours_ok, surname_licence
+from extractors.tagging.pairs import Places, attribute
+from extractors.tagging.text import Sentences, cased_form, normalize
+from extractors.tagging.titles import neighbours_ok, surname_licence
 
 Span = tuple[Any, ...]  # (start, end, ...)
 

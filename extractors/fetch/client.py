@@ -38,8 +38,8 @@ from urllib.robotparser import RobotFileParser
 import certifi
 import httpx
 
-from extractors.addresses import ForbiddenAddress, check_url, vetted_transport
 from extractors.errors import FetchFailed
+from extractors.fetch.addresses import ForbiddenAddress, check_url, vetted_transport
 from pactwatch.settings import Settings
 
 try:  # brotli >= 1.2 can bound its output; older bindings cannot, so we do not ask for br

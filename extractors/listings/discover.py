@@ -1,7 +1,8 @@
 """Discovery: turn feeds, sitemaps and front pages into candidate article URLs.
 
-Pure functions of (bytes, url). Fetching lives in `extractors.http`; `extractors.batch` joins
-them. Raises DiscoveryFailed(url, kind="parse", reason) when a document cannot be read at all.
+Pure functions of (bytes, url). Fetching lives in `extractors.fetch.client`;
+`pactwatch.ingest.batch` joins them. Raises DiscoveryFailed(url, kind="parse", reason) when
+a document cannot be read at all.
 
 `FeedState` is what one listing (feed, sitemap, front page) looked like last time: its HTTP
 validators, a hash of its body (some servers send a fresh ETag with the same body, or the same

@@ -18,8 +18,7 @@ from typing import Any
 
 import yaml
 
-from extractors.tagger_text import key_forms
-from extractors.watchlist_schema import (
+from extractors.tagging.schema import (
     WatchlistError,
     check_alias_owners,
     check_countries,
@@ -27,6 +26,7 @@ from extractors.watchlist_schema import (
     check_references,
     check_top,
 )
+from extractors.tagging.text import key_forms
 
 __all__ = [
     "Country",
@@ -120,7 +120,7 @@ class Watchlist:
 
 def default_watchlist_path() -> Path:
     """<repo>/config/watchlist.yaml, found relative to this module."""
-    return Path(__file__).resolve().parents[1] / "config" / "watchlist.yaml"
+    return Path(__file__).resolve().parents[2] / "config" / "watchlist.yaml"
 
 
 def load_watchlist(path: str | Path) -> Watchlist:

@@ -15,12 +15,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from extractors import batch
-from extractors.batch import Extracted, Failure, Work
-from extractors.sources import Source
-from pactwatch import archive, leases
+from extractors.listings.sources import Source
+from pactwatch.ingest import archive, batch, leases
+from pactwatch.ingest.batch import Extracted, Failure, Work
+from pactwatch.ingest.store import Stored, store_batch
 from pactwatch.settings import Settings
-from storage.batches import Stored, store_batch
 from storage.db import RETRY_ATTEMPTS, engine_for, retrying
 
 

@@ -1,0 +1,1 @@
+"""Extracting one article from its HTML: `extract_article(html, url) -> Article` and its parts."""

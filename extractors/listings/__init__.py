@@ -1,0 +1,1 @@
+"""Listings: parsing feeds, sitemaps and front pages into candidate articles; loading sources."""

@@ -1,0 +1,1 @@
+"""Tagging: the watchlist (loaded and validated from YAML) and the Tagger counting its mentions."""

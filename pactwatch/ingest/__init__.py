@@ -1,0 +1,1 @@
+"""Ingest: the batch pipeline (discover, fetch, extract+tag, store), leases, backfill and retag."""
