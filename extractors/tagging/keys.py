@@ -25,12 +25,16 @@ AMBIGUOUS = 4  # common word ("Quad"): counts only in the tracked sense
 NOT = 5  # looks like a mention but is not: suppresses overlapping hits of the entity
 CONTEXT = 6  # shows the tracked sense of the entity in the sentence
 COUNTRY = 7  # names a country (ref is the ISO code)
+TITLED = 8  # surname + title in a script without spaces (岸田首相, 윤 대통령): counts, licenses
+SENSE = 9  # another sense of the entity's acronym/common word: none counts in that article
 
 # Thai, kana, CJK, Hangul: scripts written without spaces, so their keys are not padded.
 _NO_SPACES_SCRIPT = re.compile(
     r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 )
 _SHORT_CAPS = re.compile(r"^[A-Z][A-Z.]{0,7}$")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 class Entry(NamedTuple):
@@ -63,6 +67,7 @@ class Scan:
     countries: list[tuple[int, int, str]] = field(default_factory=list)
     nots: list[tuple[int, int, int]] = field(default_factory=list)
     context: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # (offset, entities)
+    senses: set[int] = field(default_factory=set)  # entities shown in another sense
 
 
 @dataclass(frozen=True)
@@ -89,14 +94,20 @@ def compile_watchlist(watchlist: Watchlist) -> Compiled:
         for phrase in country.names:
             _add(keys, phrase, Entry(COUNTRY, country.code, _caps(phrase)))
     automaton = ahocorasick.Automaton()
+    for phrase, codes in watchlist.joint_names:
+        for code in codes:
+            _add(keys, phrase, Entry(COUNTRY, code, None))
     for key, entries in keys.items():
-        padded = not _NO_SPACES_SCRIPT.search(key)
-        stored = f" {key} " if padded else key
+        bare = bool(_NO_SPACES_SCRIPT.search(key))
+        # Acronyms are also found glued to CJK text (協定(RAA)は, 日比RAA): stored unpadded and
+        # checked for Latin letters/digits beside them in the scan instead.
+        checked = not bare and all(e.role == ACRONYM for e in entries)
+        stored = key if bare or checked else f" {key} "
         # Offsets back to the original text: start = end - delta_start, stop = end - delta_stop.
-        deltas = (len(stored) - 1, 1) if padded else (len(stored), 0)
-        automaton.add_word(stored, (*deltas, _group_context(entries)))
+        deltas = (len(stored), 0) if bare or checked else (len(stored) - 1, 1)
+        automaton.add_word(stored, (*deltas, _group_context(entries), checked))
     if len(automaton) == 0:
-        automaton.add_word("\x00\x00", (2, 0, ()))
+        automaton.add_word("\x00\x00", (2, 0, (), False))
     automaton.make_automaton()
     index = {e.id: i for i, e in enumerate(entities)}
     variants: dict[int, list[int]] = {}
@@ -122,6 +133,11 @@ def _phrases(entity: Entity) -> list[tuple[str, int, frozenset[str] | None]]:
     out += [(p, FULL, _caps(p)) for p in entity.full_names]
     if entity.surname:
         out.append((entity.surname, SURNAME, None))
+        out.append((entity.surname + "s", SURNAME, None))  # German genitive: Bidens, Kishidas
+    for _, surname in entity.surnames:
+        out.append((surname, SURNAME, None))
+        out += [(p, TITLED, None) for p in titled_forms(surname, entity.titles)]
+    out += [(p, SENSE, None) for p in entity.senses]
     for acronym in entity.acronyms:
         out.append((acronym, ACRONYM, frozenset({cased_form(acronym)})))
         out.append((acronym + "s", ACRONYM, frozenset({cased_form(acronym) + "s"})))
@@ -129,6 +145,22 @@ def _phrases(entity: Entity) -> list[tuple[str, int, frozenset[str] | None]]:
     out += [(p, AMBIGUOUS, _caps(p)) for p in entity.ambiguous]
     out += [(p, NOT, None) for p in entity.not_phrases]
     out += [(p, CONTEXT, _caps(p)) for p in entity.context]
+    return out
+
+
+def titled_forms(surname: str, titles: tuple[str, ...]) -> list[str]:
+    """Surname + title in scripts that write them together: 岸田首相, 岸田氏, バイデン米大統領,
+    윤 대통령 / 윤대통령, and title + surname for Han titles (总统拜登). Latin titles ("President")
+    stay prefixes, checked in `titles.surname_licence`."""
+    out: list[str] = []
+    for title in titles:
+        if _LATIN.search(title) or not _NO_SPACES_SCRIPT.search(surname):
+            continue
+        if _HANGUL.search(title):
+            if _HANGUL.search(surname):
+                out += [f"{surname} {title}", surname + title]
+        elif not _HANGUL.search(surname):
+            out += [surname + title, title + surname]
     return out
 
 
@@ -158,4 +190,5 @@ def _add(keys: dict[str, list[Entry]], phrase: str, entry: Entry) -> None:
 
 
 def _titles(entity: Entity) -> tuple[str, ...]:
-    return tuple(sorted({" " + normalize(t).strip() + " " for t in entity.titles}, key=len))
+    latin = [t for t in entity.titles if _LATIN.search(t)]
+    return tuple(sorted({" " + normalize(t).strip() + " " for t in latin}, key=len))

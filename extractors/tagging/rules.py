@@ -18,14 +18,14 @@ from extractors.tagging.keys import (
     FULL,
     NOT,
     QUALIFIED,
-    SURNAME,
+    SENSE,
     Compiled,
     Hit,
     Scan,
 )
 from extractors.tagging.pairs import Places, attribute
+from extractors.tagging.people import people
 from extractors.tagging.text import Sentences, cased_form, normalize
-from extractors.tagging.titles import neighbours_ok, surname_licence
 
 Span = tuple[Any, ...]  # (start, end, ...)
 
@@ -35,8 +35,11 @@ def scan(compiled: Compiled, text: str) -> Scan:
     norm = " " + normalize(text) + " "
     found = Scan(text=text, norm=norm)
     hits, countries, nots, context = found.hits, found.countries, found.nots, found.context
-    for end, (d_start, d_stop, entries) in compiled.automaton.iter(norm):
+    for end, (d_start, d_stop, entries, checked) in compiled.automaton.iter(norm):
         start, stop = end - d_start, end - d_stop
+        # norm is text shifted by its one-space pad: norm[start] is the character before.
+        if checked and (_latin_alnum(norm[start]) or _latin_alnum(norm[stop + 1])):
+            continue
         for role, ref, cased in entries:
             if cased is not None and cased_form(text[start:stop]) not in cased:
                 continue
@@ -46,9 +49,15 @@ def scan(compiled: Compiled, text: str) -> Scan:
                 context.append((start, ref))
             elif role == NOT:
                 nots.append((start, stop, ref))
+            elif role == SENSE:
+                found.senses.add(ref)
             else:
                 hits.append(Hit(start, stop, role, ref))
     return found
+
+
+def _latin_alnum(char: str) -> bool:
+    return char.isascii() and char.isalnum()
 
 
 def leftmost_longest(spans: list[Span]) -> list[Span]:
@@ -74,46 +83,27 @@ def _longest_hits(hits: list[Hit]) -> list[Hit]:
     return chosen
 
 
-def resolve(compiled: Compiled, found: Scan, sentences: Sentences) -> list[tuple[int, int, int]]:
-    """Apply every rule; returns (entity index, start, end) per counted mention."""
+def resolve(
+    compiled: Compiled, found: Scan, sentences: Sentences, published: str = ""
+) -> list[tuple[int, int, int]]:
+    """Apply every rule; returns (entity index, start, end) per counted mention. `published`
+    (ISO date or "") resolves office titles to the holder on that day."""
     if not found.hits:
         return []
     hits = found.hits
     if found.nots:
         hits = [h for h in hits if not _inside_not(h, found.nots)]
     hits = _longest_hits(hits)
-    people = _people(compiled, found, hits, sentences)
+    persons = fold_brackets(found.text, people(compiled, found, hits, sentences, published))
     named = [(s, code) for s, _, code in leftmost_longest(found.countries)]
-    named += [(h.start, compiled.country_of[h.entity]) for h in people]
+    named += [(h.start, compiled.country_of[h.entity]) for h in persons]
     places = Places(sentences, named)
-    kept = people + _others(compiled, found, hits, sentences, places)
+    kept = persons + _others(compiled, found, hits, sentences, places)
     return attribute(compiled, kept, sentences, places, found.text)
 
 
 def _inside_not(hit: Hit, nots: list[tuple[int, int, int]]) -> bool:
     return any(e == hit.entity and s < hit.end and hit.start < t for s, t, e in nots)
-
-
-def _people(
-    compiled: Compiled, found: Scan, hits: list[Hit], sentences: Sentences
-) -> list[Hit]:
-    """Rule 2: full references always count; a surname alone needs distinctive or a licence."""
-    full = {h.entity for h in hits if h.role == FULL and compiled.entities[h.entity].surname}
-    surnames = [
-        h for h in hits if h.role == SURNAME and neighbours_ok(compiled, found, h, sentences)
-    ]
-    licensed = full | {
-        h.entity
-        for h in surnames
-        if h.entity not in full
-        and not compiled.entities[h.entity].distinctive
-        and surname_licence(compiled, found, h)
-    }
-    kept = [h for h in hits if h.role == FULL and compiled.entities[h.entity].surname]
-    for hit in surnames:
-        if compiled.entities[hit.entity].distinctive or hit.entity in licensed:
-            kept.append(hit)
-    return kept
 
 
 def _others(
@@ -124,14 +114,18 @@ def _others(
     places: Places,
 ) -> list[Hit]:
     """Rules 3-4 and qualified aliases: non-person hits that count."""
-    others = [h for h in hits if not compiled.entities[h.entity].surname]
+    others = [
+        h for h in hits
+        if not compiled.entities[h.entity].surname
+        and not (h.entity in found.senses and h.role in (ACRONYM, AMBIGUOUS))
+    ]
     expanded = {h.entity for h in others if h.role == FULL}
     context: dict[int, list[int]] = {}
     for offset, entity_indexes in found.context:
         for entity_index in entity_indexes:
             context.setdefault(entity_index, []).append(offset)
     kept: list[Hit] = []
-    for hit in _fold_acronyms(found.text, others):
+    for hit in fold_brackets(found.text, others):
         licensed = hit.role == FULL or hit.entity in expanded
         if licensed and hit.role != ACRONYM:
             kept.append(hit)
@@ -172,24 +166,24 @@ def _propagate_ambiguous(text: str, candidates: list[Hit], kept: list[Hit]) -> l
         if h.role == AMBIGUOUS
         and h.entity in established
         and (h.entity, h.start) not in have
-        and text[h.start : h.start + 1].isupper()
+        and not text[h.start].islower()
     ]
     return sorted(kept + extra, key=lambda h: h.start) if extra else kept
 
 
-def _fold_acronyms(text: str, hits: list[Hit]) -> list[Hit]:
-    """Rule 3: "Expansion (ACR)" and "ACR (Expansion)" are one mention spanning both."""
+def fold_brackets(text: str, hits: list[Hit]) -> list[Hit]:
+    """Rule 3 and the bracket convention: "Expansion (ACR)", "ACR (Expansion)", 쿼드(Quad),
+    阿尔巴尼斯(Anthony Albanese) - a name and another name of the same entity in brackets right
+    after it - are one mention spanning both."""
     out: list[Hit] = []
     for hit in hits:
         prev = out[-1] if out else None
-        if prev is not None and prev.entity == hit.entity and {prev.role, hit.role} == {
-            FULL,
-            ACRONYM,
-        }:
+        if prev is not None and prev.entity == hit.entity and hit.start > prev.end:
             gap = text[prev.end : hit.start]
-            if gap.strip() == "(" and text[hit.end : hit.end + 1] == ")":
+            if gap.strip() in ("(", "（") and text[hit.end : hit.end + 1] in (")", "）"):
                 prev.end = hit.end + 1
-                prev.role = FULL
+                if FULL in (prev.role, hit.role):
+                    prev.role = FULL
                 continue
         out.append(hit)
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from extractors.tagging.keys import compile_watchlist
@@ -61,12 +62,18 @@ class Tagger:
         """Pickle as the watchlist only; the automaton is rebuilt on the other side."""
         return (Tagger, (self.watchlist,))
 
-    def tag(self, text: str, title: str = "") -> list[Mention]:
-        """Mentions in `text`, sorted by start. Salient = in the lead or named in `title`."""
+    def tag(
+        self, text: str, title: str = "", published: date | datetime | str | None = None
+    ) -> list[Mention]:
+        """Mentions in `text`, sorted by start. Salient = in the lead or named in `title`.
+
+        `published` (the article's date) resolves office titles: "President Lee" counts for
+        Lee Jae-myung only while he holds the office (or as "former President Lee").
+        """
         if not text:
             return []
         sentences = Sentences(text)
-        found = resolve(self._compiled, scan(self._compiled, text), sentences)
+        found = resolve(self._compiled, scan(self._compiled, text), sentences, _day(published))
         if not found:
             return []
         entities = self._compiled.entities
@@ -92,6 +99,17 @@ class Tagger:
         return frozenset(self._compiled.entities[index].id for index, _, _ in found)
 
 
+def _day(published: date | datetime | str | None) -> str:
+    """ISO date (YYYY-MM-DD) of `published`, or "" when unknown."""
+    if published is None or published == "":
+        return ""
+    if isinstance(published, datetime):
+        return published.date().isoformat()
+    if isinstance(published, date):
+        return published.isoformat()
+    return published[:10]
+
+
 def _lead_end(text: str) -> int:
     """End of the lead: the first non-empty paragraph, at least LEAD_CHARS, at most LEAD_MAX."""
     stripped = len(text) - len(text.lstrip())
@@ -105,7 +123,12 @@ _CACHE: OrderedDict[str, Tagger] = OrderedDict()
 _CACHE_SIZE = 4
 
 
-def tag_text(text: str, watchlist: Watchlist, title: str = "") -> list[Mention]:
+def tag_text(
+    text: str,
+    watchlist: Watchlist,
+    title: str = "",
+    published: date | datetime | str | None = None,
+) -> list[Mention]:
     """Convenience: tag with a Tagger cached per watchlist version (a few kept, LRU)."""
     tagger = _CACHE.get(watchlist.version)
     if tagger is None:
@@ -114,4 +137,4 @@ def tag_text(text: str, watchlist: Watchlist, title: str = "") -> list[Mention]:
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(watchlist.version)
-    return tagger.tag(text, title)
+    return tagger.tag(text, title, published)

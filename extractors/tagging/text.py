@@ -82,10 +82,11 @@ def cased_form(text: str) -> str:
     return re.sub(r"[^\w]|_", " ", text).strip()
 
 
-# A sentence ends at a newline, or at . ! ? (plus closing quotes/brackets) followed by space
-# and an upper-case letter, digit or opening quote - but not after an initial ("Joseph R.
-# Biden") or a common abbreviation ("Mr.", "Jr.", "U.S."). Written to start with a single
-# character class and with the abbreviations as fixed-width look-behinds, so the whole split
+# A sentence ends at a newline, at 。！？, or at . ! ? (plus closing quotes/brackets) followed
+# by space and an upper-case letter, digit, CJK/Hangul character or opening quote - but not
+# after an initial ("Joseph R. Biden") or a common abbreviation ("Mr.", "Jr.", "U.S."). Written
+# to start with a single character class and with the abbreviations as fixed-width
+# look-behinds, so the whole split
 # runs inside the regex engine: a Python loop over ~100 candidates costs more than the scan.
 _ABBREVIATIONS = (
     "Mr Mrs Ms Dr Jr Sr St Gen Lt Col Sen Rep Gov Prof No Vs vs Inc Corp Co Adm Capt Sgt Rev "
@@ -94,9 +95,13 @@ _ABBREVIATIONS = (
 _NOT_AFTER = "(?<!\\b[A-Z]\\.)" + "".join(
     f"(?<!\\b{re.escape(word)}\\.)" for word in _ABBREVIATIONS
 )
+# Scripts without capitals (Hangul, kana, CJK) may start a sentence after ". " too; Chinese and
+# Japanese end one at 。！？ (full-width), with no space after, before any closing bracket.
+_STARTS = "A-Z0-9\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
 _SENTENCE_BREAK = re.compile(
-    r"[\n.!?](?:(?<=\n)\n*|" + _NOT_AFTER
-    + r"[\"'”’)\]]*[ \t\r\f\v]+(?=[\"'“‘(\[]?[A-Z0-9]))"
+    r"[\n.!?。！？](?:(?<=\n)\n*|(?<=[。！？])[！？。]*[」』）”’)\]]*[ \t\r\f\v\u3000]*|"
+    + _NOT_AFTER
+    + r"[\"'”’)\]]*[ \t\r\f\v]+(?=[\"'“‘(\[「『]?[" + _STARTS + "]))"
 )
 
 

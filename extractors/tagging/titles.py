@@ -50,7 +50,9 @@ def neighbours_ok(compiled: Compiled, found: Scan, hit: Hit, sentences: Sentence
     text = found.text
     before = "" if sentences.starts_at(hit.start) else word_before(text, hit.start)
     after = word_after(text, hit.end)
-    suspicious_before = bool(before) and before[0].isupper() and not _before_ok(compiled, before)
+    suspicious_before = (
+        bool(before) and before[0].isupper() and not _before_ok(compiled, before, hit.entity)
+    )
     suspicious_after = bool(after) and after[0].isupper() and after.lower() not in _AFTER_OK
     if not (suspicious_before or suspicious_after):
         return True
@@ -66,8 +68,10 @@ def surname_licence(compiled: Compiled, found: Scan, hit: Hit) -> bool:
     return any(prefix.endswith(title) for title in compiled.titles[hit.entity])
 
 
-def _before_ok(compiled: Compiled, word: str) -> bool:
+def _before_ok(compiled: Compiled, word: str, entity: int) -> bool:
     low = normalize(word).strip()
     if low in _BEFORE_OK or low in compiled.country_words:
+        return True
+    if any(title.endswith(f" {low} ") for title in compiled.titles[entity]):
         return True
     return word.endswith(("'s", "’s")) or word.isupper()
