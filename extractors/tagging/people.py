@@ -74,7 +74,7 @@ def people(
             elif _office_title(compiled, found, hit):
                 if _in_office(compiled, text, hit, published):
                     kept.append(hit)
-            else:
+            elif not compiled.entities[hit.entity].titled_only:
                 surnames.append(hit)
     named = {h.entity for h in kept}
     for hit in surnames:
@@ -124,6 +124,23 @@ def _other_person(compiled: Compiled, text: str, hit: Hit) -> bool:
     return bool(_LIFESPAN.match(text, hit.end))
 
 
+def glued(text: str, start: int, end: int) -> bool:
+    """A name inside a longer word: katakana or Hangul right before it, katakana right after
+    it, or Hangul after it that is not a particle (쿼드러플 is not 쿼드; 기시다는 is 기시다)."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    if _KATAKANA.match(text[start]) and _KATAKANA.match(before):
+        return True
+    if _KATAKANA.match(text[end - 1]) and _KATAKANA.match(after):
+        return True
+    if _HANGUL.match(text[start]) and _HANGUL.match(before):
+        return True
+    if _HANGUL.match(text[end - 1]) and _HANGUL.match(after):
+        run = _HANGUL_RUN.match(text, end)
+        return run is not None and run.group() not in _PARTICLES
+    return False
+
+
 def _stands_alone(text: str, hit: Hit, kana: bool) -> bool:
     """Word boundaries for surnames in scripts without spaces (see the module docstring)."""
     word = text[hit.start : hit.end]
@@ -131,13 +148,7 @@ def _stands_alone(text: str, hit: Hit, kana: bool) -> bool:
         return True
     if len(word) < 2:
         return False
-    before = text[hit.start - 1] if hit.start else " "
     after = text[hit.end] if hit.end < len(text) else " "
-    if _HANGUL.search(word):
-        run = _HANGUL_RUN.match(text, hit.end)
-        return not _HANGUL.match(before) and (run is None or run.group() in _PARTICLES)
-    if _KATAKANA.match(word[-1]) and (_KATAKANA.match(after) or _KATAKANA.match(before)):
-        return False
     # Japanese writes particles (は, の) after a name; a kanji right after it makes a longer
     # word. Chinese text has no kana and no particles: there the name stands as it is.
     return not (kana and _HAN.match(word[-1]) and (_HAN.match(after) or _KATAKANA.match(after)))

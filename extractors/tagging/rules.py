@@ -24,7 +24,7 @@ from extractors.tagging.keys import (
     Scan,
 )
 from extractors.tagging.pairs import Places, attribute
-from extractors.tagging.people import people
+from extractors.tagging.people import glued, people
 from extractors.tagging.text import Sentences, cased_form, normalize
 
 Span = tuple[Any, ...]  # (start, end, ...)
@@ -93,7 +93,8 @@ def resolve(
     hits = found.hits
     if found.nots:
         hits = [h for h in hits if not _inside_not(h, found.nots)]
-    hits = _longest_hits(hits)
+    text = found.text
+    hits = _longest_hits([h for h in hits if text.isascii() or not glued(text, h.start, h.end)])
     persons = fold_brackets(found.text, people(compiled, found, hits, sentences, published))
     named = [(s, code) for s, _, code in leftmost_longest(found.countries)]
     named += [(h.start, compiled.country_of[h.entity]) for h in persons]
@@ -125,7 +126,8 @@ def _others(
         for entity_index in entity_indexes:
             context.setdefault(entity_index, []).append(offset)
     kept: list[Hit] = []
-    for hit in fold_brackets(found.text, others):
+    others = fold_brackets(found.text, others)
+    for hit in others:
         licensed = hit.role == FULL or hit.entity in expanded
         if licensed and hit.role != ACRONYM:
             kept.append(hit)
@@ -173,20 +175,34 @@ def _propagate_ambiguous(text: str, candidates: list[Hit], kept: list[Hit]) -> l
 
 def fold_brackets(text: str, hits: list[Hit]) -> list[Hit]:
     """Rule 3 and the bracket convention: "Expansion (ACR)", "ACR (Expansion)", 쿼드(Quad),
-    阿尔巴尼斯(Anthony Albanese) - a name and another name of the same entity in brackets right
-    after it - are one mention spanning both."""
+    阿尔巴尼斯(Anthony Albanese), 상호접근 협정(RAA·일본명 원활화 협정): the names of an entity in
+    brackets right after one of its names are one mention spanning all of them."""
     out: list[Hit] = []
     for hit in hits:
         prev = out[-1] if out else None
-        if prev is not None and prev.entity == hit.entity and hit.start > prev.end:
-            gap = text[prev.end : hit.start]
-            if gap.strip() in ("(", "（") and text[hit.end : hit.end + 1] in (")", "）"):
-                prev.end = hit.end + 1
-                if FULL in (prev.role, hit.role):
-                    prev.role = FULL
+        if prev is not None and prev.entity == hit.entity:
+            if hit.start < prev.end:  # inside the bracket group already folded into prev
+                prev.role = FULL if FULL in (prev.role, hit.role) else prev.role
                 continue
+            gap = text[prev.end : hit.start]
+            if gap.strip() in ("(", "（"):
+                close = _closing(text, hit.start)
+                if close > 0:
+                    prev.end = close + 1
+                    prev.role = FULL if FULL in (prev.role, hit.role) else prev.role
+                    continue
         out.append(hit)
     return out
+
+
+def _closing(text: str, start: int) -> int:
+    """Offset of the bracket closing the group `start` is in (within 80 characters), or -1."""
+    for at in range(start, min(len(text), start + 80)):
+        if text[at] in ")）":
+            return at
+        if text[at] in "(（\n":
+            return -1
+    return -1
 
 
 def _acronym_counts(text: str, hits: list[Hit], hit: Hit, licensed: bool) -> bool:

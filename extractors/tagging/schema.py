@@ -41,6 +41,7 @@ ENTITY_FIELDS: dict[str, str] = {
     "given": "strs",
     "orders": "strs",
     "distinctive": "bool",
+    "titled_only": "bool",
     "titles": "strs",
     "nicknames": "strs",
     "not": "strs",
@@ -267,6 +268,7 @@ def _terms(value: Any, where: str, source: str) -> tuple[tuple[str, str, str], .
     for term in value:
         if not isinstance(term, Mapping) or set(map(str, term)) - TERM_KEYS:
             raise WatchlistError(source, f"{where}: each term is {{office, from, to}} only")
+        # YAML reads 2021-10-04 as a date; str() of it is the ISO form again.
         office, start, end = (str(term.get(k) or "") for k in ("office", "from", "to"))
         if not office or not _DATE.match(start) or (end and not _DATE.match(end)):
             raise WatchlistError(

@@ -64,6 +64,7 @@ class Entity:
     given: tuple[str, ...] = ()
     orders: tuple[str, ...] = ()
     distinctive: bool = False
+    titled_only: bool = False  # the surname alone never counts ("Lee"): only with a title
     titles: tuple[str, ...] = ()
     nicknames: tuple[str, ...] = ()
     not_phrases: tuple[str, ...] = ()
@@ -173,7 +174,9 @@ def parse_watchlist(data: Any, source: str = "<watchlist>") -> Watchlist:
 
 def content_version(data: Mapping[str, Any]) -> str:
     """Short sha256 of the canonical JSON of the parsed content (layout and comments ignored)."""
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
