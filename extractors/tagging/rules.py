@@ -139,11 +139,26 @@ def _others(
             if _acronym_counts(found.text, others, hit, in_context):
                 kept.append(hit)
         elif hit.role == AMBIGUOUS:
-            if in_context or _near_parties(sentences, places, sentence, parties):
+            if (
+                in_context
+                or _near_parties(sentences, places, sentence, parties)
+                or _document_sense(found.text, hit, places, parties, context)
+            ):
                 kept.append(hit)
         elif hit.role == QUALIFIED and parties <= set(places.named(sentence)):
             kept.append(hit)
     return _propagate_ambiguous(found.text, others, kept)
+
+
+def _document_sense(
+    text: str, hit: Hit, places: Places, parties: set[str], context: dict[int, list[int]]
+) -> bool:
+    """Rule 4, article-wide: a capitalised (or caseless-script) "Quad" counts when the article
+    names two of its members and uses one of its context words anywhere - the sense of a word
+    is the article's, not the sentence's (its other senses were ruled out by `senses`)."""
+    if text[hit.start].islower() or not context.get(hit.entity):
+        return False
+    return len(places.all_codes() & parties) >= 2
 
 
 def _near_parties(sentences: Sentences, places: Places, sentence: int, parties: set[str]) -> bool:

@@ -17,16 +17,10 @@ from typing import Any
 
 from extractors.tagging.keys import compile_watchlist
 from extractors.tagging.rules import resolve, scan
-from extractors.tagging.text import Sentences
+from extractors.tagging.text import LEAD_CHARS, Sentences, lead_end
 from extractors.tagging.watchlist import Watchlist
 
 __all__ = ["LEAD_CHARS", "Mention", "Tagger", "tag_text"]
-
-# The lead is the first paragraph, or the first LEAD_CHARS characters when that is longer,
-# but never more than LEAD_MAX (text without paragraph breaks would otherwise be all lead).
-LEAD_CHARS = 400
-LEAD_MAX = 1000
-
 
 @dataclass(frozen=True)
 class Mention:
@@ -78,7 +72,7 @@ class Tagger:
             return []
         entities = self._compiled.entities
         in_title = self.entity_ids(title) if title else frozenset()
-        lead_end = _lead_end(text)
+        end_of_lead = lead_end(text)
         return [
             _mention(
                 entities[index].id,
@@ -86,7 +80,7 @@ class Tagger:
                 end,
                 text[start:end],
                 sentences.text(sentences.index(start)),
-                start < lead_end or entities[index].id in in_title,
+                start < end_of_lead or entities[index].id in in_title,
             )
             for index, start, end in found
         ]
@@ -108,15 +102,6 @@ def _day(published: date | datetime | str | None) -> str:
     if isinstance(published, date):
         return published.isoformat()
     return published[:10]
-
-
-def _lead_end(text: str) -> int:
-    """End of the lead: the first non-empty paragraph, at least LEAD_CHARS, at most LEAD_MAX."""
-    stripped = len(text) - len(text.lstrip())
-    paragraph_end = text.find("\n\n", stripped)
-    if paragraph_end < 0:
-        paragraph_end = len(text)
-    return min(max(paragraph_end, LEAD_CHARS), LEAD_MAX)
 
 
 _CACHE: OrderedDict[str, Tagger] = OrderedDict()

@@ -186,3 +186,18 @@ def is_title_case_line(text: str, offset: int) -> bool:
         return False
     capitalised = sum(1 for w in words if w[0].isupper())
     return capitalised >= 0.75 * len(words)
+
+
+# The lead is the first paragraph, or the first LEAD_CHARS characters when that is longer,
+# but never more than LEAD_MAX (text without paragraph breaks would otherwise be all lead).
+LEAD_CHARS = 400
+LEAD_MAX = 1000
+
+
+def lead_end(text: str) -> int:
+    """End of the lead: the first non-empty paragraph, at least LEAD_CHARS, at most LEAD_MAX."""
+    stripped = len(text) - len(text.lstrip())
+    paragraph_end = text.find("\n\n", stripped)
+    if paragraph_end < 0:
+        paragraph_end = len(text)
+    return min(max(paragraph_end, LEAD_CHARS), LEAD_MAX)
