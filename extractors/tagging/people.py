@@ -76,6 +76,8 @@ def people(
                     kept.append(hit)
             elif not compiled.entities[hit.entity].titled_only:
                 surnames.append(hit)
+    for offsets in others.values():
+        offsets.sort()
     named = {h.entity for h in kept}
     for hit in surnames:
         if _refers(compiled, found, hit, own, others, named):
@@ -105,9 +107,9 @@ def _refers(
 
 
 def _last_before(offsets: list[int], offset: int) -> int | None:
-    ordered = sorted(offsets)
-    at = bisect_right(ordered, offset - 1)
-    return ordered[at - 1] if at else None
+    """The last of `offsets` (sorted) before `offset`, or None."""
+    at = bisect_right(offsets, offset - 1)
+    return offsets[at - 1] if at else None
 
 
 def _other_person(compiled: Compiled, text: str, hit: Hit) -> bool:

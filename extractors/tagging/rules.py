@@ -31,11 +31,21 @@ Span = tuple[Any, ...]  # (start, end, ...)
 
 
 def scan(compiled: Compiled, text: str) -> Scan:
-    """The one pass: every key hit, split by role, case-checked where the key is cased."""
+    """The one pass: every key hit, split by role, case-checked where the key is cased (a
+    second pass over the non-ASCII keys only when the text has non-ASCII letters)."""
     norm = " " + normalize(text) + " "
     found = Scan(text=text, norm=norm)
+    _collect(found, compiled.automaton.iter(norm))
+    if not norm.isascii():
+        _collect(found, compiled.wide.iter(norm))
+        found.context.sort()
+    return found
+
+
+def _collect(found: Scan, matches: Any) -> None:
+    text, norm = found.text, found.norm
     hits, countries, nots, context = found.hits, found.countries, found.nots, found.context
-    for end, (d_start, d_stop, entries, checked) in compiled.automaton.iter(norm):
+    for end, (d_start, d_stop, entries, checked) in matches:
         start, stop = end - d_start, end - d_stop
         # norm is text shifted by its one-space pad: norm[start] is the character before.
         if checked and (_latin_alnum(norm[start]) or _latin_alnum(norm[stop + 1])):
@@ -53,7 +63,6 @@ def scan(compiled: Compiled, text: str) -> Scan:
                 found.senses.add(ref)
             else:
                 hits.append(Hit(start, stop, role, ref))
-    return found
 
 
 def _latin_alnum(char: str) -> bool:
@@ -94,7 +103,12 @@ def resolve(
     if found.nots:
         hits = [h for h in hits if not _inside_not(h, found.nots)]
     text = found.text
-    hits = _longest_hits([h for h in hits if text.isascii() or not glued(text, h.start, h.end)])
+    # Only names written in kana or Hangul can be glued to a longer word (cheap test first).
+    hits = _longest_hits([
+        h for h in hits
+        if (text[h.start] < "\u3040" and text[h.end - 1] < "\u3040")
+        or not glued(text, h.start, h.end)
+    ])
     persons = fold_brackets(found.text, people(compiled, found, hits, sentences, published))
     named = [(s, code) for s, _, code in leftmost_longest(found.countries)]
     named += [(h.start, compiled.country_of[h.entity]) for h in persons]

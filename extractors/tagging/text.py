@@ -35,6 +35,20 @@ def _norm_char(char: str) -> str:
     return " "
 
 
+class _CharTable(dict[int, int]):
+    """str.translate table for lower-cased text: letters, digits and combining marks map to
+    themselves, everything else to a space; filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> int:
+        char = chr(code)
+        keep = char.isalnum() or unicodedata.category(char).startswith("M")
+        self[code] = value = code if keep and char != "_" else 32
+        return value
+
+
+_CHAR_TABLE = _CharTable()
+
+
 def normalize(text: str) -> str:
     """Return the normalised copy of `text`; always exactly as long as `text`.
 
@@ -44,9 +58,15 @@ def normalize(text: str) -> str:
     letters, digits and marks among them (é, 岸, 윤) are patched back in.
     """
     raw = text.encode("ascii", "replace")
-    fast = raw.translate(_ASCII_TABLE).decode("ascii")
     if text.isascii():
-        return fast
+        return raw.translate(_ASCII_TABLE).decode("ascii")
+    if raw.count(b"?") * 8 > len(raw):
+        # Mostly non-ASCII (CJK, Hangul): one C-level lower() and translate() through a
+        # per-character cache beat a Python step per character.
+        low = text.lower()
+        if len(low) == len(text):
+            return low.translate(_CHAR_TABLE)
+    fast = raw.translate(_ASCII_TABLE).decode("ascii")
     parts: list[str] = []
     pos = 0
     at = raw.find(b"?")

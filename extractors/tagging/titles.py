@@ -64,8 +64,10 @@ def surname_licence(compiled: Compiled, found: Scan, hit: Hit) -> bool:
     as explicit as a full name, which license the bare surname elsewhere in the article."""
     if word_after(found.text, hit.end).lower() in _GOVERNMENT:
         return True
-    prefix = found.norm[max(0, hit.start - 40) : hit.start + 1]
-    return any(prefix.endswith(title) for title in compiled.titles[hit.entity])
+    ending = compiled.title_ends[hit.entity]
+    return ending is not None and bool(
+        ending.search(found.norm, max(0, hit.start - 40), hit.start + 1)
+    )
 
 
 def _before_ok(compiled: Compiled, word: str, entity: int) -> bool:
