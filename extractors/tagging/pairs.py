@@ -50,9 +50,15 @@ class Places:
 
 
 def attribute(
-    compiled: Compiled, kept: list[Hit], sentences: Sentences, places: Places, text: str
+    compiled: Compiled,
+    kept: list[Hit],
+    sentences: Sentences,
+    places: Places,
+    text: str,
+    why: dict[tuple[int, int], str] | None = None,
 ) -> list[tuple[int, int, int]]:
-    """(entity index, start, end) for every counted hit, generic agreements resolved."""
+    """(entity index, start, end) for every counted hit, generic agreements resolved. `why`,
+    when given, receives (entity, start) -> the evidence a pair was chosen from."""
     out: list[tuple[int, int, int]] = []
     pending: list[Hit] = []
     article_pairs: set[int] = set()
@@ -74,11 +80,27 @@ def attribute(
         if chosen:
             article_pairs.update(chosen)
             out += [(v, hit.start, hit.end) for v in chosen]
+            if why is not None:
+                for v in chosen:
+                    why[(v, hit.start)] = "pair named in the sentence: " + _codes(compiled, v)
         else:
             pending.append(hit)
     for hit in pending:
         target = _article_pair(compiled, hit.entity, article_pairs, places, lead_end(text))
         out.append((target, hit.start, hit.end))
+        if why is not None and target in article_pairs:
+            why[(target, hit.start)] = (
+                "no pair in the sentence; the article's other mentions name "
+                + _codes(compiled, target)
+            )
+        elif why is not None:
+            weights = places.weights(lead_end(text))
+            why[(target, hit.start)] = (
+                "no pair in the sentence; the article names the countries "
+                + ", ".join(f"{c} {w}" for c, w in sorted(weights.items(), key=lambda x: -x[1]))
+                + (" (lead counts double) -> " + _codes(compiled, target)
+                   if target != hit.entity else " -> no single pair: generic")
+            )
     out.sort(key=lambda m: (m[1], m[0]))
     return out
 
@@ -152,3 +174,7 @@ def _article_pair(
     best = max(scored.values())
     winners = [v for v, score in scored.items() if score == best]
     return winners[0] if best > 0 and len(winners) == 1 else generic
+
+
+def _codes(compiled: Compiled, index: int) -> str:
+    return "–".join(compiled.entities[index].parties)

@@ -73,6 +73,7 @@ def people(
                 others.setdefault(hit.entity, []).append(hit.start)
             elif _office_title(compiled, found, hit):
                 if _in_office(compiled, text, hit, published):
+                    hit.role = TITLED  # reported as "title + surname"
                     kept.append(hit)
             elif not compiled.entities[hit.entity].titled_only:
                 surnames.append(hit)

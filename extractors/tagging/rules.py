@@ -19,6 +19,8 @@ from extractors.tagging.keys import (
     NOT,
     QUALIFIED,
     SENSE,
+    SURNAME,
+    TITLED,
     Compiled,
     Hit,
     Scan,
@@ -93,7 +95,11 @@ def _longest_hits(hits: list[Hit]) -> list[Hit]:
 
 
 def resolve(
-    compiled: Compiled, found: Scan, sentences: Sentences, published: str = ""
+    compiled: Compiled,
+    found: Scan,
+    sentences: Sentences,
+    published: str = "",
+    why: dict[tuple[int, int], str] | None = None,
 ) -> list[tuple[int, int, int]]:
     """Apply every rule; returns (entity index, start, end) per counted mention. `published`
     (ISO date or "") resolves office titles to the holder on that day."""
@@ -114,7 +120,21 @@ def resolve(
     named += [(h.start, compiled.country_of[h.entity]) for h in persons]
     places = Places(sentences, named)
     kept = persons + _others(compiled, found, hits, sentences, places)
-    return attribute(compiled, kept, sentences, places, found.text)
+    if why is not None:
+        for hit in kept:
+            why[(hit.entity, hit.start)] = _REASONS.get(hit.role, "")
+    return attribute(compiled, kept, sentences, places, found.text, why)
+
+
+_REASONS = {
+    FULL: "name or alias",
+    TITLED: "title + surname: the office holder on the article's date",
+    SURNAME: "surname: the nearest full name before it is this person, or none is and the "
+    "person is distinctive, named elsewhere in the article, or the country is named",
+    ACRONYM: "acronym: its expansion is in the article or its sentence shows the sense",
+    AMBIGUOUS: "common word in the tracked sense (context words or members named)",
+    QUALIFIED: "shared name with its parties named in the sentence",
+}
 
 
 def _inside_not(hit: Hit, nots: list[tuple[int, int, int]]) -> bool:

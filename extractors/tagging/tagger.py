@@ -85,6 +85,22 @@ class Tagger:
             for index, start, end in found
         ]
 
+    def explain(
+        self, text: str, title: str = "", published: date | datetime | str | None = None
+    ) -> list[tuple[Mention, str]]:
+        """The mentions of `tag` with why each counted (the rule, the name it resolved to,
+        the evidence for an agreement's pair): what `pactwatch tag` prints."""
+        why: dict[tuple[int, int], str] = {}
+        resolve(self._compiled, scan(self._compiled, text), Sentences(text), _day(published), why)
+        entities = self._compiled.entities
+        index = {e.id: i for i, e in enumerate(entities)}
+        out = []
+        for mention in self.tag(text, title, published):
+            i = index[mention.entity]
+            reason = why.get((i, mention.start), "")
+            out.append((mention, f"{reason} -> {entities[i].label}" if reason else ""))
+        return out
+
     def entity_ids(self, text: str) -> frozenset[str]:
         """Ids of the entities mentioned in `text` (used for the title)."""
         if not text:
