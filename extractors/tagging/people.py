@@ -41,7 +41,7 @@ _ELDER = re.compile(r"(?:\b[Ee]lder|\b[Dd]ictator|\b[Tt]he late)\s+(?:[A-Z][\w.]
 _LIFESPAN = re.compile(r"\s*\(\s*(?:b\.\s*)?\d{4}\s*[-–—]\s*\d{4}\s*\)")
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "mx"})
 _HONORIFIC_SUFFIX = ("氏", "씨", "さん")
-_FORMER = re.compile(r"\b(former|ex|then)[\s-]+\S*\s*$", re.IGNORECASE)
+_FORMER = re.compile(r"\b(?:former|ex|then)\b", re.IGNORECASE)
 
 
 def people(

@@ -34,6 +34,10 @@ _BEFORE_OK = frozenset(
         "asked told according both between how why what where who whether like unlike against "
         "about over via per during among amid despite hosts host meets met thanks unlike "
         "incumbent outgoing new "
+        # function words of the other languages the region's press writes in
+        "nach mit von vom der die das den dem des und für laut sagte sagt auch "
+        "el la los las del de y con según dijo le les et avec selon il lo gli della di e "
+        "o do da dos das com segundo ni si kay nina ng sa "
         + _MONTHS_DAYS
     ).split()
 )
@@ -53,7 +57,11 @@ def neighbours_ok(compiled: Compiled, found: Scan, hit: Hit, sentences: Sentence
     suspicious_before = (
         bool(before) and before[0].isupper() and not _before_ok(compiled, before, hit.entity)
     )
-    suspicious_after = bool(after) and after[0].isupper() and after.lower() not in _AFTER_OK
+    # A genitive ("Bidens Rede") is followed by a noun, capitalised in German.
+    genitive = text[hit.end - 1] == "s" and not compiled.entities[hit.entity].surname.endswith("s")
+    suspicious_after = (
+        bool(after) and after[0].isupper() and after.lower() not in _AFTER_OK and not genitive
+    )
     if not (suspicious_before or suspicious_after):
         return True
     return is_title_case_line(text, hit.start)
