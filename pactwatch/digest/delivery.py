@@ -6,6 +6,9 @@ SMTP progress recorded, and marked "sent", "failed" (certainly not delivered: re
 next run) or "unknown" (may have been delivered: never resent). A claim left "sending" by a
 sender that died is resolved once it is older than `stale_after` seconds: claimed again when
 the server cannot have accepted the message, made "unknown" when it may have.
+
+Errors: a copy's failure is a row and a report entry, never an exception; the digest run
+turns an incomplete delivery into `pactwatch.digest.run.DeliveryIncomplete`.
 """
 
 from __future__ import annotations

@@ -235,7 +235,7 @@ class Smtp:
         options: list[str] = []
         if international:
             if not self.client.has_extn("smtputf8"):
-                raise smtplib.SMTPNotSupportedError(553, b"server lacks SMTPUTF8")
+                raise smtplib.SMTPResponseException(553, b"server lacks SMTPUTF8")
             options = ["SMTPUTF8", "BODY=8BITMIME"]
         code, reply = self.client.mail(self.envelope_from, options)
         if code != 250:

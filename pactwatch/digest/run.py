@@ -115,12 +115,12 @@ def catch_up(settings: Settings, week: str) -> list[Prepared]:
 
     Looks back settings.delivery_retry_weeks weeks before `week`; older copies are given up.
     """
+    if settings.delivery_retry_weeks == 0:
+        return []
     first: IsoWeek = parse_week(week)
     for _ in range(settings.delivery_retry_weeks):
         first = first.previous()
     before = str(parse_week(week).previous())
-    if settings.delivery_retry_weeks == 0:
-        return []
     engine = make_engine(settings.database_url)
     try:
         ensure_schema(engine)
@@ -163,10 +163,9 @@ def outcome(reports: dict[str, DeliveryReport]) -> tuple[str, str]:
             rows.append(f"| {week} | {address} | **failed** | {_cell(reason)} |")
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
     if counts["failed"]:
-        failed = "; ".join(
-            f"{w} {a}: {r}" for w, rep in reports.items() for a, r in rep.failed.items()
-        )
-        summary = f"undelivered: {summary} ({failed})"
+        failed = [f"{w} {a}: {r}" for w, rep in reports.items() for a, r in rep.failed.items()]
+        more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+        summary = f"undelivered: {summary} ({'; '.join(failed[:5])}{more})"
     return "\n".join(rows) + "\n", summary
 
 
