@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -40,6 +41,19 @@ def weeks_received(server: Server, address: str) -> list[str]:
     return sorted(s.split("—")[1].split(":")[0].strip() for s in subjects)
 
 
+def run_log(state: Any) -> str:
+    """The run's log lines as the Prefect UI shows them."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+    return "\n".join(log.message for log in logs)
+
+
 @pytest.fixture()
 def smtp_env(
     pipeline_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -70,6 +84,7 @@ def test_a_run_with_smtp_down_fails_and_the_next_run_delivers_the_missed_week_on
 
     state = digest_flow(week=MISSED, return_state=True)
     assert state.is_failed(), state
+    assert "delivery: undelivered: 0 sent, 0 skipped, 2 failed" in run_log(state)
     assert "undelivered" in (state.message or "") and "a@example.org" in (state.message or "")
     artifact = Artifact.get("digest-delivery")
     assert artifact is not None and "**failed**" in str(artifact.data)
