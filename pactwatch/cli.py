@@ -86,8 +86,13 @@ def digest(
     if week is not None:
         parse_week(week)
     from flows.digest import digest_flow
+    from pactwatch.digest.run import DeliveryIncomplete
 
-    result = digest_flow(week=week, send=send)
+    try:
+        result = digest_flow(week=week, send=send)
+    except DeliveryIncomplete as exc:  # the counts still go to stdout; the exit code says it
+        typer.echo(json.dumps(exc.stats, default=str))
+        raise
     typer.echo(json.dumps(result, default=str))
 
 
