@@ -10,7 +10,10 @@ surname counts when the entity is distinctive, when the article names the person
 or an office title anywhere, or when it names the person's country.
 
 An office title ("President Biden", 岸田首相, 윤 대통령) is the office holder whatever came
-before - checked against the article's date when the watchlist gives terms of office.
+before - checked against the article's date when the watchlist gives terms of office. Out of
+office on that date but after the person's first term began ("the Biden administration" in a
+2026 retrospective), it is decided like the surname alone; before any term, or for a surname
+never enough alone (`titled_only`: "Lee"), it does not count: the title names someone else.
 
 In scripts written without spaces a surname must stand as a word: not inside a longer
 kanji or katakana word (岸田國士戯曲賞), not glued to Hangul other than a particle
@@ -26,6 +29,7 @@ from bisect import bisect_right
 from extractors.tagging.keys import FULL, SURNAME, TITLED, Compiled, Hit, Scan
 from extractors.tagging.text import Sentences, normalize
 from extractors.tagging.titles import neighbours_ok, surname_licence
+from extractors.tagging.watchlist import Entity
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -66,16 +70,22 @@ def people(
             own.setdefault(hit.entity, []).append(hit.start)
             kept.append(hit)
         elif hit.role == TITLED:
-            if _honorific_suffix(text, hit) or _in_office(compiled, text, hit, published):
-                surnames.append(hit) if _honorific_suffix(text, hit) else kept.append(hit)
+            if _honorific_suffix(text, hit):
+                surnames.append(hit)
+            elif _in_office(compiled, text, hit, published):
+                kept.append(hit)
+            elif _looks_back(entity, published):
+                surnames.append(hit)  # out of office: decided like the surname alone
         elif _stands_alone(text, hit, kana):
             if not neighbours_ok(compiled, found, hit, sentences):
                 others.setdefault(hit.entity, []).append(hit.start)
-            elif _office_title(compiled, found, hit):
-                if _in_office(compiled, text, hit, published):
-                    hit.role = TITLED  # reported as "title + surname"
-                    kept.append(hit)
-            elif not compiled.entities[hit.entity].titled_only:
+            elif not _office_title(compiled, found, hit):
+                if not entity.titled_only:
+                    surnames.append(hit)
+            elif _in_office(compiled, text, hit, published):
+                hit.role = TITLED  # reported as "title + surname"
+                kept.append(hit)
+            elif _looks_back(entity, published):
                 surnames.append(hit)
     for offsets in others.values():
         offsets.sort()
@@ -169,6 +179,12 @@ def _honorific_suffix(text: str, hit: Hit) -> bool:
 def _honorific_before(norm: str, hit: Hit) -> bool:
     words = norm[max(0, hit.start - 12) : hit.start].split()
     return bool(words) and words[-1] in _HONORIFICS
+
+
+def _looks_back(entity: Entity, published: str) -> bool:
+    """An office title + surname out of office that may still be this person: a look back
+    after the first term began, for a surname that can stand alone (never "Lee")."""
+    return not entity.titled_only and entity.held_office_by(published)
 
 
 def _in_office(compiled: Compiled, text: str, hit: Hit, published: str) -> bool:

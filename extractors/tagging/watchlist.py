@@ -86,6 +86,11 @@ class Entity:
             return True
         return any(start <= day and (not end or day < end) for _, start, end in self.terms)
 
+    def held_office_by(self, day: str) -> bool:
+        """Whether a tracked term had begun by `day`: an office title after it can be a look
+        back ("the Biden administration" in 2026); before it, the title names someone else."""
+        return not self.terms or not day or any(start <= day for _, start, _ in self.terms)
+
     @property
     def label(self) -> str:
         """Display name; agreements with parties add them.
