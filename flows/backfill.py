@@ -87,10 +87,13 @@ def coverage(database_url: str, names: list[str], start: date, end: date) -> lis
 
 
 @task(cache_policy=NO_CACHE)
-def publish_coverage(rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+def publish_coverage(rows: list[dict[str, Any]], extra: dict[str, Any], heatmap: str) -> None:
     create_table_artifact(rows, key="backfill-coverage",
-                          description="Per source per day: discovered, new, stored, failed")
+                          description="Per source per day, this run: discovered, new, stored, "
+                                      "failed")
     create_markdown_artifact(reports.coverage_markdown(rows, extra), key="backfill-summary")
+    create_markdown_artifact(heatmap, key="backfill-coverage-map",
+                             description="Sources × days: where the period has holes")
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -170,9 +173,11 @@ def _fetch_period(
     broken = {f.source for f in failures}
     plan = chunks.plan_batches(fresh, settings.batch_size)
     record_failures(failures, settings.database_url)
-    progress = create_progress_artifact(0.0, key="backfill-progress",
-                                        description=f"{len(todo)} of {len(names) * len(days)} "
-                                                    "source-days to do")
+    total = len(names) * len(days)
+    progress = create_progress_artifact(100.0 * len(done) / total, key="backfill-progress",
+                                        description=f"{len(todo)} of {total} source-days to do "
+                                                    f"({len(done)} done before)")
+    finished = len(done)
     for number, job in enumerate(plan, 1):
         if job.items:
             outcome = process(quote(job.web()), todo_sources, settings, version,
@@ -182,14 +187,17 @@ def _fetch_period(
             logger.info("batch %d/%d: %d items, %s", number, len(plan), len(job.items),
                         outcome.stored)
         finish_chunks(settings.database_url, chunks.finishable(job.completes, counts, broken))
-        update_progress_artifact(progress, 100.0 * number / len(plan))
-    rows = reports.coverage_rows(coverage(settings.database_url, names, start, end),
-                                 [(n, d) for n in names for d in days])
+        finished += len(job.completes)
+        update_progress_artifact(progress, 100.0 * finished / total)
+    expected = [(n, d) for n in names for d in days]
+    recorded = coverage(settings.database_url, names, start, end)
+    rows = reports.coverage_rows(recorded, expected, done)
     extra = {"source-days skipped (done before)": len(done), "undated items skipped": undated,
              "discovery failures": len(failures)}
-    publish_coverage(rows, extra)
+    publish_coverage(rows, extra, reports.coverage_heatmap(recorded, expected))
     return {"start": str(start), "end": str(end), "chunks_done_before": len(done),
             "chunks_worked": len(todo), "discovered": sum(r["discovered"] for r in rows),
+            "new": sum(r["new"] for r in rows),
             "stored": sum(c["stored"] for c in counts.values()),
             "failed": sum(c["failed"] for c in counts.values()), "undated": undated}
 
