@@ -26,7 +26,7 @@ from prefect.utilities.annotations import quote
 from pydantic import WithJsonSchema
 from sqlmodel import Session
 
-from extractors.errors import PactwatchError
+from extractors.errors import ConfigError
 from extractors.listings.sources import Source, load_sources
 from extractors.tagging.watchlist import load_watchlist
 from flows.digest import digest_flow
@@ -37,21 +37,15 @@ from pactwatch.settings import Settings, load_settings
 from storage.db import engine_for
 from storage.models import utcnow
 
-
-def configured_source_names() -> tuple[str, ...]:
-    """Names in the configured sources file, offered as choices in the UI's run form."""
-    try:
-        return tuple(s.name for s in load_sources(load_settings().sources_file))
-    except PactwatchError:
-        return ()
-
-
-# The form offers the configured names; the run checks names against the file it really uses
-# (`sources_file` may name another), so validation is `_choose`'s, not the schema's.
-_CHOICES = {"enum": list(names)} if (names := configured_source_names()) else {}
+# The run form takes source names as free text: the choices cannot be known where the form is
+# built (`make deploy` runs in the deploying shell, the sources file is read on the worker, which
+# may have another one), and a list frozen at deploy time offered names the workers lacked.
+# The run checks the names against the file the worker really reads (`_choose`), before any work.
 SourceNames = Annotated[
     list[str],
-    WithJsonSchema({"type": "array", "uniqueItems": True, "items": {"type": "string", **_CHOICES}}),
+    WithJsonSchema({
+        "type": "array", "uniqueItems": True, "items": {"type": "string"},
+    }),
 ]
 
 
@@ -124,7 +118,9 @@ def backfill_flow(
     Args:
         start: First day of the period (UTC).
         end: Last day of the period (UTC), inclusive.
-        sources: Which configured sources to backfill; leave empty for all of them.
+        sources: Names from the sources file the workers read (PACTWATCH_SOURCES_FILE on the
+            worker, default config/sources.yaml); empty: all of them. An unknown name fails
+            the run at once, and the error lists the names the worker knows.
         retag_only: Fetch nothing: re-tag the articles already stored for the period with the
             current watchlist.
         render_digests: Afterwards, re-render the weekly digest of every week the period covers.
@@ -134,7 +130,8 @@ def backfill_flow(
         sources_file: Sources YAML to use instead of the configured one.
     """
     started, settings = utcnow(), load_settings()
-    chosen = _choose(load_sources(Path(sources_file or settings.sources_file)), sources)
+    path = Path(sources_file or settings.sources_file)
+    chosen = _choose(load_sources(path), sources, path.resolve())
     names, days = [s.name for s in chosen], chunks.days_between(start, end)
     if retag_only:
         stats = _retag(settings, start, end, names)
@@ -215,16 +212,15 @@ def _retag(settings: Settings, start: date, end: date, names: list[str]) -> dict
     return {"start": str(start), "end": str(end), "retagged": articles, "mentions": mentions}
 
 
-def _choose(configured: list[Source], wanted: list[str]) -> list[Source]:
+def _choose(configured: list[Source], wanted: list[str], where: Path) -> list[Source]:
     """The wanted sources (all when none are named); raise ConfigError for an unknown name."""
     if not wanted:
         return configured
     known = {s.name for s in configured}
     unknown = sorted(set(wanted) - known)
     if unknown:
-        from extractors.errors import ConfigError
-
-        raise ConfigError(f"unknown sources {unknown}; configured: {sorted(known)}")
+        raise ConfigError(f"unknown sources {unknown}: the sources file this worker reads "
+                          f"({where}) names {sorted(known)}")
     return [s for s in configured if s.name in wanted]
 
 
