@@ -251,7 +251,7 @@ def variant_pactwatch(args: argparse.Namespace) -> dict[str, Any]:
     """The ingest flow, with each task body and each step inside a batch timed (by wrapping
     `Task.fn` and the plain functions `pactwatch.ingest.pipeline` calls; nothing else changes)."""
     from flows import ingest
-    from pactwatch.ingest import batch, pipeline
+    from pactwatch.ingest import extraction, fetching, pipeline
 
     spans: list[tuple[str, float, float]] = []  # task bodies
     steps: list[tuple[str, float, float]] = []  # fetch / extract / store inside `process`
@@ -270,8 +270,8 @@ def variant_pactwatch(args: argparse.Namespace) -> dict[str, Any]:
     for name in TASKS:
         task = getattr(ingest, name)
         task.fn = timed(name, task.fn, spans)
-    batch.fetch = timed("fetch", batch.fetch, steps)  # type: ignore[method-assign]
-    batch.extract = timed("extract", batch.extract, steps)  # type: ignore[method-assign]
+    fetching.fetch = timed("fetch", fetching.fetch, steps)  # type: ignore[method-assign]
+    extraction.extract = timed("extract", extraction.extract, steps)  # type: ignore[method-assign]
     pipeline.store = timed("store", pipeline.store, steps)  # type: ignore[method-assign]
     body_started: list[float] = []
     utcnow = ingest.utcnow  # the flow body's first call: marks when the body starts
@@ -296,7 +296,7 @@ def variant_pactwatch(args: argparse.Namespace) -> dict[str, Any]:
         "in_tasks": _union(spans),
         "tasks": len(spans),
         "flow_body": body,
-        "workers": dict(batch.STAGE_SECONDS),
+        "workers": dict(extraction.STAGE_SECONDS),
     }
 
 
@@ -321,16 +321,16 @@ def _load_pages(n: int) -> None:
 
 
 def _load_ours(n: int, watchlist_file: str) -> None:
-    from pactwatch.ingest import batch
+    from pactwatch.ingest import extraction
 
     _load_pages(n)
-    batch._init_worker(watchlist_file)
+    extraction._init_worker(watchlist_file)
 
 
 def _extract_ours(i: int, url: str) -> bool:
-    from pactwatch.ingest import batch
+    from pactwatch.ingest import extraction
 
-    return isinstance(batch._extract_one((_PAGES[i % len(_PAGES)], url, ())), tuple)
+    return isinstance(extraction._extract_one((_PAGES[i % len(_PAGES)], url, ())), tuple)
 
 
 def _extract_page(i: int, url: str) -> bool:

@@ -32,7 +32,7 @@ from extractors.tagging.watchlist import load_watchlist
 from flows.digest import digest_flow
 from flows.ingest import discover, process, record, record_failures, select_new
 from pactwatch.digest.week import week_of
-from pactwatch.ingest import archive, batch, chunks, leases, reports, retag
+from pactwatch.ingest import archive, chunks, fetching, leases, records, reports, retag
 from pactwatch.settings import Settings, load_settings
 from storage.db import engine_for
 from storage.models import utcnow
@@ -58,7 +58,7 @@ def done_chunks(database_url: str, names: list[str], start: date, end: date) -> 
 @task(cache_policy=NO_CACHE)
 def discover_archives(sources: list[Source], days: list[date], settings: Settings):
     with leases.hold_for(settings.database_url, _archive_urls(sources, days),
-                         batch.host_policies(sources)):
+                         fetching.host_policies(sources)):
         return archive.discover_archives(sources, days, settings)
 
 
@@ -161,11 +161,11 @@ def _fetch_period(
     if todo:
         found = discover(todo_sources, settings, since, until, {})
         pages = discover_archives(todo_sources, days, settings)
-        records, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
-        items = [*records, *found.work, *pages.work]  # archived copies first: no fetch
+        warc_work, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
+        items = [*warc_work, *found.work, *pages.work]  # archived copies first: no fetch
         failures = [*found.failures, *pages.failures, *warc_failures]
     discovered, undated = chunks.assign(items, todo)
-    fresh, _ = chunks.assign(select_new(batch.Discovery(work=items), settings.database_url), todo)
+    fresh, _ = chunks.assign(select_new(records.Discovery(work=items), settings.database_url), todo)
     counts, chunk_of = chunks.start_counts(discovered, fresh), chunks.chunk_map(fresh)
     broken = {f.source for f in failures}
     plan = chunks.plan_batches(fresh, settings.batch_size)

@@ -24,7 +24,16 @@ from sqlmodel import Session
 from extractors.listings.discover import FeedState
 from extractors.listings.sources import Source, load_sources
 from extractors.tagging.watchlist import load_watchlist
-from pactwatch.ingest import archive, batch, leases, pipeline, reports
+from pactwatch.ingest import (
+    archive,
+    discovery,
+    extraction,
+    fetching,
+    leases,
+    pipeline,
+    records,
+    reports,
+)
 from pactwatch.ingest.store import load_feed_states, save_feed_states
 from pactwatch.settings import Settings, load_settings
 from storage import repo
@@ -48,15 +57,15 @@ def discover(
     since: datetime | None,
     until: datetime | None,
     states: dict[str, FeedState],
-) -> batch.Discovery:
+) -> records.Discovery:
     """Read the listings, conditionally on `states` (empty: read them all, as a backfill does)."""
     urls = [u for s in sources for u in (s.homepage, *s.feeds, *s.sitemaps) if u]
-    with leases.hold_for(settings.database_url, urls, batch.host_policies(sources)):
-        return batch.discover(sources, settings, datetime.now(UTC), since, until, states)
+    with leases.hold_for(settings.database_url, urls, fetching.host_policies(sources)):
+        return discovery.discover(sources, settings, datetime.now(UTC), since, until, states)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def save_states(found: batch.Discovery, database_url: str) -> None:
+def save_states(found: records.Discovery, database_url: str) -> None:
     """Remember the listings only once every batch is stored: a run killed before then reads
     them again next time, so the articles it had not stored are offered again."""
     with Session(engine_for(database_url)) as session, session.begin():
@@ -64,7 +73,7 @@ def save_states(found: batch.Discovery, database_url: str) -> None:
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def select_new(discovery: batch.Discovery, database_url: str) -> list[batch.Work]:
+def select_new(discovery: records.Discovery, database_url: str) -> list[records.Work]:
     """Drop URLs already stored, already seen, or failed too often."""
     with Session(engine_for(database_url)) as session:
         fresh = set(repo.unseen_urls(session, [w.url for w in discovery.work]))
@@ -74,7 +83,7 @@ def select_new(discovery: batch.Discovery, database_url: str) -> list[batch.Work
 
 @task(cache_policy=NO_CACHE)
 def process(
-    work: list[batch.Work],
+    work: list[records.Work],
     sources: list[Source],
     settings: Settings,
     version: str,
@@ -85,7 +94,7 @@ def process(
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def record_failures(failures: list[batch.Failure], database_url: str) -> None:
+def record_failures(failures: list[records.Failure], database_url: str) -> None:
     """Record what failed before any batch ran (listings that could not be read)."""
     pipeline.store([], failures, database_url, version="", attempts=1)
 
@@ -167,7 +176,7 @@ def ingest_flow(
     # the previous one stored, so fetching and storing take no extraction time.
     chunks = [work[i : i + settings.batch_size] for i in range(0, len(work), settings.batch_size)]
     if chunks:
-        batch.start_workers(settings.watchlist_file, settings.workers)
+        extraction.start_workers(settings.watchlist_file, settings.workers)
     running: deque[tuple[int, PrefectFuture[pipeline.BatchOutcome]]] = deque()
     for number, chunk in enumerate(chunks, start=1):
         if len(running) == IN_FLIGHT:

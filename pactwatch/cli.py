@@ -86,8 +86,13 @@ def digest(
     if week is not None:
         parse_week(week)
     from flows.digest import digest_flow
+    from pactwatch.digest.run import DeliveryIncomplete
 
-    result = digest_flow(week=week, send=send)
+    try:
+        result = digest_flow(week=week, send=send)
+    except DeliveryIncomplete as exc:  # the counts still go to stdout; the exit code says it
+        typer.echo(json.dumps(exc.stats, default=str))
+        raise
     typer.echo(json.dumps(result, default=str))
 
 
@@ -165,7 +170,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 @app.command()
 @clean_errors
 def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for stdin.")) -> None:
-    """Tag a text or HTML file with the default watchlist and print the mentions as JSON."""
+    """Tag a text or HTML file with the default watchlist and print the mentions as JSON,
+    each with why it counted (the rule, whom a title + surname resolved to, a pair's evidence)."""
     from extractors.tagging.tagger import Tagger
     from extractors.tagging.watchlist import load_watchlist
     from pactwatch.inputs import text_of
@@ -174,9 +180,9 @@ def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for st
     raw = sys.stdin.buffer.read() if target == "-" else read_file(target)
     text, title = text_of(raw)
     tagger = Tagger(load_watchlist(load_settings().watchlist_file))
-    mentions = tagger.tag(text, title=title)
+    explained = tagger.explain(text, title=title)
     counts: dict[str, int] = {}
-    for m in mentions:
+    for m, _ in explained:
         counts[m.entity] = counts.get(m.entity, 0) + 1
     out = {
         "entities": counts,
@@ -187,8 +193,9 @@ def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for st
                 "end": m.end,
                 "text": m.text,
                 "sentence": m.sentence,
+                "why": why,
             }
-            for m in mentions
+            for m, why in explained
         ],
     }
     typer.echo(json.dumps(out, ensure_ascii=False))

@@ -67,6 +67,14 @@ class Settings(BaseModel):
         "", description="prefect-email EmailServerCredentials block; overrides PACTWATCH_SMTP_*."
     )
     smtp_timeout: float = Field(30.0, description="Seconds for each SMTP operation.")
+    delivery_retry_weeks: int = Field(
+        8, ge=0, description="Each digest run retries undelivered copies of this many past weeks."
+    )
+    delivery_stale_after: float = Field(
+        900.0,
+        ge=0,
+        description="Seconds after which a claim left 'sending' by a dead sender is resolved.",
+    )
     mail_from: str = Field("pactwatch <pactwatch@localhost>", description="From: header.")
     unsubscribe_url: str = Field("", description="List-Unsubscribe URL, if any.")
     timezone: str = Field("Asia/Tokyo", description="Zone of the weekly schedule.")

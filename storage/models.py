@@ -175,9 +175,11 @@ class DigestRow(SQLModel, table=True):
 class DeliveryRow(SQLModel, table=True):
     """One recipient's copy of a digest.
 
-    `state` moves pending -> sending -> sent | failed. "sending" is committed before the
-    message leaves; a row left "sending" means the outcome is unknown and it is never resent
-    automatically (see `pactwatch.digest.queries.claim_delivery`).
+    `state` moves pending -> sending -> sent | failed | unknown. "sending" is committed before
+    the message leaves, and `stage` records how far the SMTP exchange got (claimed, connected,
+    rcpt-accepted, data-sent). A claim left "sending" by a dead sender is resent when the
+    server cannot have accepted the message (before data-sent) and becomes "unknown" (never
+    resent) when it may have (see `pactwatch.digest.queries.claim_delivery`).
     """
 
     __tablename__ = "delivery"
@@ -187,6 +189,7 @@ class DeliveryRow(SQLModel, table=True):
     digest_id: int = Field(foreign_key="digest.id", index=True, ondelete="CASCADE")
     recipient: str
     state: str = "pending"
+    stage: str | None = None
     message_id: str | None = None
     attempts: int = 0
     last_error: str | None = None

@@ -25,7 +25,7 @@ from sqlmodel import Session, func, select
 
 from extractors.article.model import DateCandidate
 from pactwatch.ingest import chunks, reports
-from pactwatch.ingest.batch import Work
+from pactwatch.ingest.records import Work
 from pactwatch.sample_site import SampleSite
 from pactwatch.sample_site.server import LoopbackHTTPServer
 from storage.db import engine_for

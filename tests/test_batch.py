@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from extractors.listings.discover import FEED_BACKOFF_MAX, FeedState
 from extractors.listings.sources import Source
-from pactwatch.ingest import batch
+from pactwatch.ingest import discovery, extraction, fetching, records, workers
 from pactwatch.ingest.store import load_feed_states, save_feed_states, store_batch
 from pactwatch.sample_site import SampleSite
 from pactwatch.settings import load_settings
@@ -44,7 +44,7 @@ def source_for(base_url: str, **fields) -> Source:
     return Source(name="test", homepage=None, feeds=(base_url + "/feed",), delay=0, **fields)
 
 
-# --- every failure kind, through batch.fetch / batch.extract and into storage -------------
+# --- every failure kind, through fetching.fetch / extraction.extract and into storage -------------
 
 
 def test_every_failure_kind_is_a_row_and_the_rest_is_stored(sqlite_url: str) -> None:
@@ -67,15 +67,15 @@ def test_every_failure_kind_is_a_row_and_the_rest_is_stored(sqlite_url: str) -> 
         gone = closed.url("/anything")
     with loopback(routes) as site:
         paths = [p for p in routes if p not in ("/robots.txt", "/loop2")]
-        work = [batch.Work(site.url(p), "test") for p in paths]
-        work += [batch.Work("javascript:alert(1)", "test"), batch.Work(gone, "test")]
+        work = [records.Work(site.url(p), "test") for p in paths]
+        work += [records.Work("javascript:alert(1)", "test"), records.Work(gone, "test")]
         sources = [source_for(site.base_url)]
-        fetched, fetch_failures = batch.fetch(work, sources, SETTINGS)
+        fetched, fetch_failures = fetching.fetch(work, sources, SETTINGS)
         strict = load_settings({**ENV, "PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "false"})
-        _, refused = batch.fetch([batch.Work(site.url("/good?x=1"), "test")], sources, strict)
+        _, refused = fetching.fetch([records.Work(site.url("/good?x=1"), "test")], sources, strict)
         assert "/good?x=1" not in site.hits  # refused before any request
         assert "/private/page" not in site.hits
-    extracted, extract_failures = batch.extract(fetched, WATCHLIST)
+    extracted, extract_failures = extraction.extract(fetched, WATCHLIST)
 
     kinds = {f.url.replace(site.base_url, ""): f.kind for f in fetch_failures + refused}
     kinds.update({f.url.replace(site.base_url, ""): f.kind for f in extract_failures})
@@ -157,21 +157,21 @@ def test_conditional_get_and_content_hash_decide_what_is_new() -> None:
         sources = [source_for(site.base_url)]
         url = site.url("/feed")
 
-        first = batch.discover(sources, SETTINGS, NOW, states={})
+        first = discovery.discover(sources, SETTINGS, NOW, states={})
         assert [w.url for w in first.work] == ["http://x.example/a-story"]
         assert first.work[0].hints[0].origin == "feed"  # the feed's date is a date candidate
         state = first.states[url]
         assert (state.etag, state.last_modified) == ('"v1"', "Fri, 20 Nov 2026 10:00:00 GMT")
 
-        second = batch.discover(sources, SETTINGS, NOW, states=first.states)
+        second = discovery.discover(sources, SETTINGS, NOW, states=first.states)
         assert second.work == [] and feed.seen[-1]["If-None-Match"] == '"v1"'
         assert feed.seen[-1]["If-Modified-Since"] == "Fri, 20 Nov 2026 10:00:00 GMT"
 
         feed.honest = False  # same body, 200 anyway: the hash says nothing changed
-        assert batch.discover(sources, SETTINGS, NOW, states=second.states).work == []
+        assert discovery.discover(sources, SETTINGS, NOW, states=second.states).work == []
 
         feed.items = ["a", "b"]  # new body under the old ETag: the hash says it changed
-        third = batch.discover(sources, SETTINGS, NOW, states=second.states)
+        third = discovery.discover(sources, SETTINGS, NOW, states=second.states)
         assert {w.url for w in third.work} == {"http://x.example/a-story", "http://x.example/b-story"}
         assert third.states[url].content_hash != second.states[url].content_hash
 
@@ -183,22 +183,26 @@ def test_failing_feeds_back_off_and_are_reported() -> None:
     with loopback({"/feed": feed}) as site:
         sources = [source_for(site.base_url)]
         url = site.url("/feed")
-        first = batch.discover(sources, no_retry, NOW, states={})
+        first = discovery.discover(sources, no_retry, NOW, states={})
         assert [(f.kind, f.reason) for f in first.failures] == [("http-status", "HTTP 500")]
         assert first.states[url].failures == 1
         assert first.states[url].next_try == NOW + timedelta(hours=1)
 
-        later = batch.discover(sources, no_retry, NOW + timedelta(minutes=30), states=first.states)
+        later = discovery.discover(
+            sources, no_retry, NOW + timedelta(minutes=30), states=first.states
+        )
         assert len(feed.seen) == 1  # not fetched while backing off
         assert [f.kind for f in later.failures] == ["feed-backoff"]
         assert "failed 1 times" in later.failures[0].reason
 
-        again = batch.discover(sources, no_retry, NOW + timedelta(hours=2), states=later.states)
+        again = discovery.discover(sources, no_retry, NOW + timedelta(hours=2), states=later.states)
         assert len(feed.seen) == 2 and again.states[url].failures == 2
         assert again.states[url].next_try == NOW + timedelta(hours=4)
 
         feed.status = 200
-        healed = batch.discover(sources, no_retry, NOW + timedelta(hours=5), states=again.states)
+        healed = discovery.discover(
+            sources, no_retry, NOW + timedelta(hours=5), states=again.states
+        )
         assert healed.failures == [] and healed.states[url].failures == 0
         assert healed.states[url].next_try is None
 
@@ -231,10 +235,10 @@ def test_unchanged_sitemap_index_still_reads_its_children() -> None:
         site.routes["/index.xml"] = Route(200, index, {"Content-Type": "application/xml"})
         site.routes["/child.xml"] = child
         sources = [Source(name="test", sitemaps=(site.url("/index.xml"),), delay=0)]
-        first = batch.discover(sources, SETTINGS, NOW, states={})
+        first = discovery.discover(sources, SETTINGS, NOW, states={})
         assert [w.url for w in first.work] == ["http://x.example/one-story"]
         child_items.append("two")
-        second = batch.discover(sources, SETTINGS, NOW, states=first.states)
+        second = discovery.discover(sources, SETTINGS, NOW, states=first.states)
     assert {w.url for w in second.work} == {
         "http://x.example/one-story",
         "http://x.example/two-story",
@@ -247,10 +251,10 @@ def test_feed_states_persist_in_the_database(sqlite_url: str) -> None:
     settings = load_settings({**ENV, "PACTWATCH_DATABASE_URL": sqlite_url})
     engine = engine_for(sqlite_url)
 
-    def discover_as_the_flow_does(sources: list) -> batch.Discovery:
+    def discover_as_the_flow_does(sources: list) -> records.Discovery:
         with Session(engine) as session:
             states = load_feed_states(session, [s.name for s in sources])
-        found = batch.discover(sources, settings, NOW, states=states)
+        found = discovery.discover(sources, settings, NOW, states=states)
         with Session(engine) as session, session.begin():
             save_feed_states(session, found.states.values())
         return found
@@ -287,21 +291,22 @@ def _forkserver_pool(workers: int) -> ProcessPoolExecutor:
 def test_a_dying_worker_costs_only_its_own_job() -> None:
     pool = _forkserver_pool(2)
     try:
-        results, broke = batch.map_resilient(
+        results, broke = workers.map_resilient(
             _double_or_die, list(range(10)), pool, lambda: _forkserver_pool(1), chunksize=2
         )
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     assert broke
-    assert results == [0, 2, 4, batch.WORKER_DIED, 8, 10, 12, 14, 16, 18]
+    assert results == [0, 2, 4, workers.WORKER_DIED, 8, 10, 12, 14, 16, 18]
 
 
 def test_pool_and_inline_extraction_agree() -> None:
     pages = [html_page(f"Talks on visiting forces, round {i}") for i in range(10)]
     urls = [f"http://x.example/{i}-story" for i in range(10)]
-    fetched = [batch.Fetched(batch.Work(u, "t"), u, p) for u, p in zip(urls, pages, strict=True)]
-    pooled, failed = batch.extract(fetched, WATCHLIST, workers=2)
-    inline, _ = batch.extract(fetched, WATCHLIST, workers=1)
+    pairs = zip(urls, pages, strict=True)
+    fetched = [records.Fetched(records.Work(u, "t"), u, p) for u, p in pairs]
+    pooled, failed = extraction.extract(fetched, WATCHLIST, workers=2)
+    inline, _ = extraction.extract(fetched, WATCHLIST, workers=1)
     assert failed == [] and len(pooled) == 10
     assert [e.article for e in pooled] == [e.article for e in inline]
 
@@ -325,10 +330,10 @@ def test_pool_survives_a_killed_worker(caplog: pytest.LogCaptureFixture) -> None
     page = html_page("Talks on visiting forces", paragraphs=400)
     urls = [f"http://x.example/{i}-story" for i in range(24)]
     fetched = [
-        batch.Fetched(batch.Work(u, "t"), u, page.replace(b"Talks", f"Talks {i}".encode()))
+        records.Fetched(records.Work(u, "t"), u, page.replace(b"Talks", f"Talks {i}".encode()))
         for i, u in enumerate(urls)
     ]
-    batch.extract(fetched[:8], WATCHLIST, workers=2)  # start the pool
+    extraction.extract(fetched[:8], WATCHLIST, workers=2)  # start the pool
     workers = _grandchildren()
     assert workers
 
@@ -338,13 +343,13 @@ def test_pool_survives_a_killed_worker(caplog: pytest.LogCaptureFixture) -> None
 
     killer = threading.Thread(target=kill_a_worker)
     killer.start()
-    extracted, failures = batch.extract(fetched, WATCHLIST, workers=2)
+    extracted, failures = extraction.extract(fetched, WATCHLIST, workers=2)
     killer.join()
     assert len(extracted) + len(failures) == 24
-    assert all(f.reason == batch.WORKER_DIED for f in failures)
+    assert all(f.reason == workers.WORKER_DIED for f in failures)
     assert len(failures) <= 1  # the killed worker's page at most; the rest recovered
     assert "worker died" in caplog.text
-    again, _ = batch.extract(fetched[:8], WATCHLIST, workers=2)  # a fresh pool next time
+    again, _ = extraction.extract(fetched[:8], WATCHLIST, workers=2)  # a fresh pool next time
     assert len(again) == 8
 
 
@@ -365,7 +370,7 @@ def test_pool_survives_a_killed_worker(caplog: pytest.LogCaptureFixture) -> None
     ],
 )
 def test_identity_url(canonical: str, fetched: str, stored: str) -> None:
-    assert batch.identity_url(canonical, fetched) == stored
+    assert extraction.identity_url(canonical, fetched) == stored
 
 
 def test_republished_copy_joins_the_original_story_and_variants_are_stored_once(
@@ -378,16 +383,16 @@ def test_republished_copy_joins_the_original_story_and_variants_are_stored_once(
         other = next(a for a in articles if a not in (copy, original))
         sources = [Source(name="sample", homepage=site.url("/"), delay=0)]
         first_work = [
-            batch.Work(original.url, original.outlet),
-            batch.Work(original.url + "?utm_source=rss", original.outlet),
-            batch.Work(other.url, other.outlet),
+            records.Work(original.url, original.outlet),
+            records.Work(original.url + "?utm_source=rss", original.outlet),
+            records.Work(other.url, other.outlet),
         ]
-        first, failed = batch.fetch(first_work, sources, SETTINGS)
-        later, _ = batch.fetch([batch.Work(copy.url, copy.outlet)], sources, SETTINGS)
+        first, failed = fetching.fetch(first_work, sources, SETTINGS)
+        later, _ = fetching.fetch([records.Work(copy.url, copy.outlet)], sources, SETTINGS)
     assert failed == []
     engine = engine_for(sqlite_url)
     for pages in (first, later, later):  # the copy two days later, then replayed
-        extracted, _ = batch.extract(pages, WATCHLIST, workers=1)
+        extracted, _ = extraction.extract(pages, WATCHLIST, workers=1)
         with Session(engine) as session, session.begin():
             stored = store_batch(session, extracted, [], "v")
     assert (stored.new, stored.duplicates) == (0, 1)
@@ -408,10 +413,10 @@ def test_same_text_under_another_url_of_the_same_source_is_a_duplicate(
 ) -> None:
     body = html_page("Ministers agree on the access deal")
     fetched = [
-        batch.Fetched(batch.Work(f"http://x.example/{p}", "x"), f"http://x.example/{p}", body)
+        records.Fetched(records.Work(f"http://x.example/{p}", "x"), f"http://x.example/{p}", body)
         for p in ("news/access-deal-agreed", "print/access-deal-agreed")
     ]
-    extracted, _ = batch.extract(fetched, WATCHLIST, workers=1)
+    extracted, _ = extraction.extract(fetched, WATCHLIST, workers=1)
     with Session(engine_for(sqlite_url)) as session, session.begin():
         stored = store_batch(session, extracted, [], "v")
         ids = dict(session.exec(select(DiscoveredUrlRow.url, DiscoveredUrlRow.article_id)).all())
@@ -431,8 +436,8 @@ def test_edited_copy_on_another_source_joins_the_story_by_fingerprint(sqlite_url
         ("daily", "http://daily.example/world/access-deal-agreed-copy", edited),
         ("daily", "http://daily.example/life/harbour-festival-crowds", unrelated),
     ]
-    fetched = [batch.Fetched(batch.Work(u, s), u, b) for s, u, b in pages]
-    extracted, _ = batch.extract(fetched, WATCHLIST, workers=1)
+    fetched = [records.Fetched(records.Work(u, s), u, b) for s, u, b in pages]
+    extracted, _ = extraction.extract(fetched, WATCHLIST, workers=1)
     assert extracted[0].article.content_hash != extracted[1].article.content_hash
     engine = engine_for(sqlite_url)
     for item in extracted:  # one batch each: the match is found in the database
@@ -449,12 +454,12 @@ def test_unguarded_main_module_falls_back_to_this_process(tmp_path: Path) -> Non
 
     script = tmp_path / "unguarded.py"  # no `if __name__ == "__main__":`: workers re-run it
     script.write_text(
-        "from pactwatch.ingest import batch\n"
+        "from pactwatch.ingest import extraction, records\n"
         "from pactwatch.settings import load_settings\n"
         "from tests.servers import html_page\n"
         "urls = [f'http://x.example/{i}-story' for i in range(10)]\n"
-        "fetched = [batch.Fetched(batch.Work(u, 't'), u, html_page(u)) for u in urls]\n"
-        "ok, failed = batch.extract(fetched, load_settings({}).watchlist_file, workers=2)\n"
+        "fetched = [records.Fetched(records.Work(u, 't'), u, html_page(u)) for u in urls]\n"
+        "ok, failed = extraction.extract(fetched, load_settings({}).watchlist_file, workers=2)\n"
         "print('RESULT', len(ok), len(failed))\n",
         encoding="utf-8",
     )

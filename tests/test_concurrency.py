@@ -31,7 +31,7 @@ def url_of(n: int) -> str:
 def _store_overlapping(db_url: str, seed: int) -> int:  # noqa: F811
     """Store every article, in shuffled batches that overlap other processes' batches."""
     from extractors.article.model import Article
-    from pactwatch.ingest.batch import Extracted, Work
+    from pactwatch.ingest.records import Extracted, Work
     from pactwatch.ingest.store import store_batch
 
     engine = make_engine(db_url)

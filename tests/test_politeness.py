@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pactwatch.ingest import leases
+from pactwatch.ingest import fetching, leases, records
 from pactwatch.sample_site import SampleSite, server
 from storage.db import engine_for
 from storage.models import utcnow
@@ -94,22 +94,21 @@ def test_two_fetchers_at_once_exceed_the_limit_only_without_leases(
 ) -> None:
     """The control: process-local limits alone let two concurrent batches exceed the limit."""
     from extractors.listings.sources import load_sources
-    from pactwatch.ingest import batch
     from pactwatch.settings import load_settings
 
     site, counter = counted_site
     sources = load_sources(_sources(site, tmp_path / "sources.yaml", concurrency=2))
     settings = load_settings({"PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
                               "PACTWATCH_DATABASE_URL": sqlite_url})
-    work = [batch.Work(a.url, a.outlet) for a in site.articles[:8]]
+    work = [records.Work(a.url, a.outlet) for a in site.articles[:8]]
     together = threading.Barrier(2)
 
     def fetch_batch(_: int) -> int:
         together.wait()
-        hold = (leases.hold_for(sqlite_url, [w.url for w in work], batch.host_policies(sources))
+        hold = (leases.hold_for(sqlite_url, [w.url for w in work], fetching.host_policies(sources))
                 if leased else contextlib.nullcontext())
         with hold:
-            return len(batch.fetch(work, sources, settings)[0])
+            return len(fetching.fetch(work, sources, settings)[0])
 
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(fetch_batch, range(2))) == [8, 8]

@@ -17,7 +17,7 @@ from extractors.article.model import Article
 from extractors.similarity import fingerprint
 from extractors.tagging.watchlist import load_watchlist, parse_watchlist
 from pactwatch.digest import queries
-from pactwatch.ingest.batch import Extracted, Failure, Work
+from pactwatch.ingest.records import Extracted, Failure, Work
 from pactwatch.ingest.store import store_batch
 from pactwatch.settings import REPO_ROOT
 from storage import repo

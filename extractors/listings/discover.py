@@ -1,7 +1,7 @@
 """Discovery: turn feeds, sitemaps and front pages into candidate article URLs.
 
 Pure functions of (bytes, url). Fetching lives in `extractors.fetch.client`;
-`pactwatch.ingest.batch` joins them. Raises DiscoveryFailed(url, kind="parse", reason) when
+`pactwatch.ingest.discovery` joins them. Raises DiscoveryFailed(url, kind="parse", reason) when
 a document cannot be read at all.
 
 `FeedState` is what one listing (feed, sitemap, front page) looked like last time: its HTTP

@@ -33,7 +33,8 @@ from extractors.fetch.addresses import check_address
 from extractors.fetch.client import Fetcher, make_client
 from extractors.listings.discover import parse_homepage
 from extractors.listings.sources import Source
-from pactwatch.ingest.batch import Discovery, Failure, Fetched, Work, host_policies
+from pactwatch.ingest.fetching import host_policies
+from pactwatch.ingest.records import Discovery, Failure, Fetched, Work
 from pactwatch.settings import Settings
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")

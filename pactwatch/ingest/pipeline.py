@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from extractors.listings.sources import Source
-from pactwatch.ingest import archive, batch, leases
-from pactwatch.ingest.batch import Extracted, Failure, Work
+from pactwatch.ingest import archive, extraction, fetching, leases, records
+from pactwatch.ingest.records import Extracted, Failure, Work
 from pactwatch.ingest.store import Stored, store_batch
 from pactwatch.settings import Settings
 from storage.db import RETRY_ATTEMPTS, engine_for, retrying
@@ -52,16 +52,16 @@ def run_batch(
     A URL that fails is a `Failure` in the outcome; only the database failing for longer than
     the store's retries raises.
     """
-    pages: list[batch.Fetched] = []
+    pages: list[records.Fetched] = []
     failures: list[Failure] = []
     if work:
         urls = [w.url for w in work]
-        with leases.hold_for(settings.database_url, urls, batch.host_policies(sources)):
-            pages, failures = batch.fetch(list(work), list(sources), settings)
+        with leases.hold_for(settings.database_url, urls, fetching.host_policies(sources)):
+            pages, failures = fetching.fetch(list(work), list(sources), settings)
     if archived:
         read, unreadable = archive.read_records(archived)
         pages, failures = [*pages, *read], [*failures, *unreadable]
-    articles, unextracted = batch.extract(
+    articles, unextracted = extraction.extract(
         pages, settings.watchlist_file, settings.workers, settings.keep_raw_html
     )
     failures = [*failures, *unextracted]

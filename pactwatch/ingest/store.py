@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from extractors.listings.discover import FeedState, canonical_url
 from extractors.similarity import fingerprint, hamming, normalised_title, same_story
-from pactwatch.ingest.batch import Extracted, Failure
+from pactwatch.ingest.records import Extracted, Failure
 from storage import repo
 from storage.models import ArticleRow, FeedStateRow, unsigned64, utcnow
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from extractors.listings.sources import Source
-from pactwatch.ingest import batch
+from pactwatch.ingest import discovery
 from pactwatch.settings import load_settings
 from tests.faults.hostile_site import HostileSite, fault_env
 
@@ -29,6 +29,6 @@ def test_a_50000_item_feed_does_not_stall_other_listings() -> None:
             # robots.txt never answers (read timeout), then the feed
             Source(name="slow-robots", feeds=(site.slow_url + "/feed.xml",), delay=0),
         ]
-        found = batch.discover(sources, settings, datetime.now(UTC), states={})
+        found = discovery.discover(sources, settings, datetime.now(UTC), states={})
     assert found.failures == []
     assert {w.source for w in found.work} == {"big", "slow-robots"}

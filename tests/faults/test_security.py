@@ -297,7 +297,7 @@ def test_config_text_cannot_inject_mail_headers_through_a_real_smtp_server(
             "PACTWATCH_UNSUBSCRIBE_URL": "https://example.org/u\nBcc: u@attacker.test",
         })
         prepared = run.prepare(settings, WEEK)
-        assert run.send(settings, WEEK, prepared.outgoing).delivered == ["a@example.org"]
+        assert run.send(settings, [prepared])[WEEK].delivered == ["a@example.org"]
     finally:
         server.stop()
     [(recipients, message)] = inbox.messages

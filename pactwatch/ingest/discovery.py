@@ -1,0 +1,162 @@
+"""Discovery for the ingest flow: read every source's listings, conditionally, into `Work`.
+
+A listing that fails becomes a `Failure` row; how discovery state works: docs/ingestion.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from extractors.article.model import DateCandidate
+from extractors.errors import FetchFailed
+from extractors.fetch.client import Fetcher, make_client
+from extractors.listings.discover import (
+    Candidate,
+    FeedState,
+    Listing,
+    parse_feed,
+    parse_homepage,
+    parse_sitemap,
+)
+from extractors.listings.sources import Source
+from pactwatch.ingest.fetching import host_policies
+from pactwatch.ingest.records import Discovery, Failure, Work
+from pactwatch.settings import Settings
+
+MAX_SITEMAPS_PER_SOURCE = 50
+
+
+def discover(
+    sources: Sequence[Source],
+    settings: Settings,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    states: Mapping[str, FeedState] | None = None,
+) -> Discovery:
+    """Read every source's feeds, sitemaps (following indexes) and front page.
+
+    Items dated before `since` (default: the source's window) or after `until` are skipped;
+    undated items are kept, since only the page can tell their date.
+
+    `states` (listing URL -> FeedState) make each read conditional: a 304, or a 200 whose body
+    hashes as before, lists nothing; a listing still backing off is not fetched and is
+    reported as a `feed-backoff` failure. The result's `states` hold every listing read;
+    the caller saves them (the ingest flow does so after its last batch is stored).
+    """
+    return asyncio.run(_discover(sources, settings, now, since, until, dict(states or {})))
+
+
+async def _discover(
+    sources: Sequence[Source],
+    settings: Settings,
+    now: datetime,
+    since: datetime | None,
+    until: datetime | None,
+    states: Mapping[str, FeedState],
+) -> Discovery:
+    result = Discovery()
+    async with make_client(settings) as client:
+        fetcher = Fetcher(client, settings, host_policies(sources))
+        listings = await asyncio.gather(
+            *(_SourceReader(fetcher, s, states, now).run() for s in sources)
+        )
+    for source, reader in zip(sources, listings, strict=True):
+        result.failures.extend(reader.failures)
+        result.states.update(reader.states)
+        result.listed += len(reader.found)
+        oldest = since or now - timedelta(days=source.window_days)
+        merged: dict[str, list[DateCandidate]] = {}
+        for cand in reader.found:
+            if cand.published and (cand.published < oldest or (until and cand.published >= until)):
+                continue
+            hints = merged.setdefault(cand.url, [])
+            if cand.published and cand.origin in ("feed", "sitemap"):
+                hints.append(DateCandidate(origin=cand.origin, value=cand.published))
+        result.work.extend(Work(url, source.name, tuple(h)) for url, h in merged.items())
+    return result
+
+
+class _SourceReader:
+    """Reads one source's listings, conditionally, and keeps their new states.
+
+    A listing that did not change (304 or same hash) yields no candidates; neither does it
+    yield the feeds or child sitemaps it points to, so those are taken from the source's
+    known states (URLs of the source that are not configured and did not fail last time).
+    """
+
+    def __init__(
+        self, fetcher: Fetcher, source: Source, states: Mapping[str, FeedState], now: datetime
+    ) -> None:
+        self.fetcher, self.source, self.now = fetcher, source, now
+        self.old = {u: s for u, s in states.items() if s.source == source.name}
+        configured = {source.homepage, *source.feeds, *source.sitemaps}
+        self.known_children = [
+            u for u, s in self.old.items() if u not in configured and s.failures == 0
+        ]
+        self.found: list[Candidate] = []
+        self.failures: list[Failure] = []
+        self.states: dict[str, FeedState] = {}
+
+    async def run(self) -> _SourceReader:
+        source = self.source
+        feeds = list(source.feeds)
+        if source.homepage:
+            listing = await self.read(source.homepage, parse_homepage)
+            if listing:
+                self.found.extend(listing.candidates)
+            if not source.feeds and not source.sitemaps:  # feed autodiscovery
+                feeds.extend(listing.feeds if listing else self.known_children)
+        for listing in await asyncio.gather(*(self.read(f, parse_feed) for f in feeds)):
+            if listing:
+                self.found.extend(listing.candidates)
+        queue, seen = list(source.sitemaps), set()
+        while queue and len(seen) < MAX_SITEMAPS_PER_SOURCE:
+            sitemap = queue.pop(0)
+            if sitemap in seen:
+                continue
+            seen.add(sitemap)
+            listing = await self.read(sitemap, parse_sitemap)
+            children = listing.sitemaps if listing else self.known_children
+            queue.extend(s for s in children if s not in seen)
+            if listing:
+                self.found.extend(listing.candidates)
+        # Listings give dates; the front page only links. Prefer a dated candidate per URL.
+        self.found.sort(key=lambda c: c.published is None)
+        return self
+
+    async def read(self, url: str, parse: Callable[[bytes, str], Listing]) -> Listing | None:
+        """The listing at `url`, or None when it failed, is backing off or did not change."""
+        state = self.old.get(url) or FeedState(url, self.source.name)
+        if state.backing_off(self.now):
+            self.states[url] = state
+            assert state.next_try is not None
+            self.failures.append(
+                Failure(
+                    url,
+                    self.source.name,
+                    "feed-backoff",
+                    f"failed {state.failures} times in a row (last: {state.last_error}); "
+                    f"not tried again before {state.next_try.isoformat(timespec='minutes')}",
+                )
+            )
+            return None
+        try:
+            page = await self.fetcher.fetch(url, state.request_headers())
+            if page.status == 304:
+                self.states[url] = state.not_modified(self.now)
+                return None
+            fresh = state.fetched(page.body, page.headers, self.now)
+            if fresh.content_hash == state.content_hash:
+                self.states[url] = fresh
+                return None
+            # Parsing a huge listing takes seconds: off the loop, so other fetches keep going.
+            listing = await asyncio.to_thread(parse, page.body, page.final_url)
+        except FetchFailed as exc:
+            self.states[url] = state.failed(f"{exc.kind}: {exc.reason}", self.now)
+            self.failures.append(Failure(url, self.source.name, exc.kind, exc.reason))
+            return None
+        self.states[url] = fresh
+        return listing

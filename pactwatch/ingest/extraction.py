@@ -1,0 +1,202 @@
+"""Extract and tag a batch of fetched pages in worker processes (the one Tagger cache).
+
+A page that fails or kills its worker is a `Failure` row; the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import courlan
+
+from extractors.article.model import DateCandidate
+from extractors.errors import ExtractionFailed
+from extractors.listings.discover import (
+    canonical_url,
+)
+from pactwatch.ingest.records import Extracted, Failure, Fetched
+from pactwatch.ingest.workers import map_resilient
+
+INLINE_EXTRACTION_BELOW = 8
+
+log = logging.getLogger(__name__)
+
+# CPU seconds spent in the extraction workers per step ("extract", "tag", "fingerprint"),
+# summed over every batch extracted by this process: what bench/bench_ingest.py reports.
+STAGE_SECONDS: Counter[str] = Counter()
+
+
+def extract(
+    fetched: Sequence[Fetched], watchlist_file: Path, workers: int = 0, keep_raw_html: bool = False
+) -> tuple[list[Extracted], list[Failure]]:
+    """Extract and tag a batch, on all cores when the batch is big enough to pay for it.
+
+    Each article is stored under `identity_url`. A page that kills its worker process costs
+    only that page (a `Failure` saying so); where no worker processes can be started at
+    all, the batch is extracted in this process.
+    """
+    jobs = [(f.body, f.final_url, f.work.hints) for f in fetched]
+    workers = workers or os.cpu_count() or 1
+    results = _extract_all(jobs, str(watchlist_file), workers)
+    extracted: list[Extracted] = []
+    failures: list[Failure] = []
+    for item, result in zip(fetched, results, strict=True):
+        if isinstance(result, tuple):
+            article, mentions, fingerprint, seconds = result
+            STAGE_SECONDS.update(seconds)
+            url = identity_url(article.url, item.final_url)
+            if url != article.url:
+                article = article.model_copy(update={"url": url})
+            raw = item.body if keep_raw_html else None
+            extracted.append(
+                Extracted(item.work, article, tuple(mentions), raw, item.final_url, fingerprint)
+            )
+        else:
+            failures.append(Failure(item.work.url, item.work.source, "extraction", result))
+    return extracted, failures
+
+
+def start_workers(watchlist_file: Path, workers: int = 0) -> None:
+    """Start the extraction processes in the background, so that they are ready (tagger
+    built) when the first batch has been fetched instead of starting after it.
+
+    Never raises: where workers cannot start, `extract` finds out and extracts in-process.
+    """
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        return
+    try:
+        pool = _pool(str(watchlist_file), workers)
+        for _ in range(workers):
+            pool.submit(os.getpid)
+    except (RuntimeError, OSError, BrokenProcessPool) as exc:
+        log.warning("extraction workers not started ahead (%s)", exc)
+
+
+def identity_url(canonical: str, fetched_url: str) -> str:
+    """The URL an article is stored under: its rel=canonical if that names the same site.
+
+    A canonical on another site declares the page a copy (syndication): the copy keeps its own
+    URL and joins the original's story cluster instead of vanishing into it. A canonical that
+    is the site's front page is a common CMS bug and is ignored. Otherwise the fetched URL
+    after redirects, normalised (tracking parameters dropped), is the identity.
+    """
+    fetched = canonical_url(fetched_url)
+    if canonical == fetched:
+        return canonical
+    if urlsplit(canonical).path.strip("/") and _site(canonical) == _site(fetched):
+        return canonical
+    return fetched
+
+
+def _site(url: str) -> str:
+    return courlan.extract_domain(url) or urlsplit(url).netloc.lower()
+
+
+def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[tuple | str]:
+    if len(jobs) < INLINE_EXTRACTION_BELOW or workers == 1:
+        return _inline(jobs, watchlist_file)
+    try:
+        pool = _pool(watchlist_file, workers)
+    except (RuntimeError, OSError) as exc:
+        log.warning("no extraction worker processes (%s); extracting in this process", exc)
+        return _inline(jobs, watchlist_file)
+
+    def spare() -> Executor:
+        return ProcessPoolExecutor(
+            1, mp_context=_context(), initializer=_init_worker, initargs=(watchlist_file,)
+        )
+
+    # Biggest pages first, one page per submission: the workers finish together instead of
+    # one of them idling while the other ends the batch on a heavy page.
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0]))
+    try:
+        ordered, broke = map_resilient(_extract_one, [jobs[i] for i in order], pool, spare, 4)
+        results = [ordered[0]] * len(jobs)
+        for position, i in enumerate(order):
+            results[i] = ordered[position]
+    except BrokenProcessPool:  # e.g. an unguarded __main__ that every worker re-runs
+        log.warning("extraction workers cannot start here; extracting in this process")
+        results, broke = _inline(jobs, watchlist_file), True
+    if broke:
+        _pool.cache_clear()
+        pool.shutdown(wait=False, cancel_futures=True)
+    return results
+
+
+def _inline(jobs: list[tuple], watchlist_file: str) -> list[tuple | str]:
+    _init_worker(watchlist_file)
+    return [_extract_one(job) for job in jobs]
+
+
+_TAGGER = None
+
+
+def _init_worker(watchlist_file: str) -> None:
+    """Build the tagger once per process (and again only when the watchlist file changes)."""
+    global _TAGGER
+    from extractors.tagging.tagger import Tagger
+    from extractors.tagging.watchlist import load_watchlist
+
+    key = (watchlist_file, _file_digest(watchlist_file))
+    if _TAGGER is None or _TAGGER[0] != key:
+        _TAGGER = (key, Tagger(load_watchlist(watchlist_file)))
+
+
+def _file_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | str:
+    """(article, mentions, SimHash, CPU seconds per step) of one page, or why it failed.
+
+    The SimHash is computed here, in the worker, so that storing a batch (which holds
+    SQLite's write lock) does not pay for it.
+    """
+    from extractors.article.extract import extract_article
+    from extractors.similarity import fingerprint
+
+    body, url, hints = job
+    started = time.process_time()
+    try:
+        article = extract_article(body, url, hints)
+    except ExtractionFailed as exc:
+        return exc.reason
+    except Exception as exc:  # noqa: BLE001 - a hostile page must not kill the batch
+        return f"extractor crashed: {type(exc).__name__}: {exc}"[:500]
+    assert _TAGGER is not None
+    extracted = time.process_time()
+    mentions = _TAGGER[1].tag(article.text, title=article.title, published=article.published)
+    tagged = time.process_time()
+    simhash = fingerprint(article.text)
+    seconds = {"extract": extracted - started, "tag": tagged - extracted,
+               "fingerprint": time.process_time() - tagged}
+    return article, mentions, simhash, seconds
+
+
+@cache
+def _pool(watchlist_file: str, workers: int) -> ProcessPoolExecutor:
+    """One process pool per (watchlist, size) for the life of the process."""
+    return ProcessPoolExecutor(
+        workers, mp_context=_context(), initializer=_init_worker, initargs=(watchlist_file,)
+    )
+
+
+def _context() -> Any:
+    """forkserver: workers start from a clean, preloaded process, never a fork of a threaded
+    Prefect worker (fork after threads can deadlock)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["extractors.article.extract", "extractors.tagging.tagger"])
+    return context
