@@ -117,8 +117,11 @@ def previous_summary(database_url: str, flow_name: str) -> dict[str, Any]:
 
 @task(cache_policy=NO_CACHE)
 def publish(totals: dict[str, Any], summary: dict[str, Any], problems: list[dict[str, str]]):
-    create_table_artifact(reports.ingest_table(summary), key="ingest-sources",
-                          description="Per source: discovered, new, stored, failed by kind")
+    if rows := reports.ingest_table(summary):
+        create_table_artifact(rows, key="ingest-sources",
+                              description="Per source: discovered, new, stored, failed by kind")
+    else:
+        create_markdown_artifact(reports.nothing_new_markdown(totals), key="ingest-sources")
     create_markdown_artifact(reports.ingest_markdown(totals, problems), key="ingest-summary")
 
 

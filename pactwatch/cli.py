@@ -162,16 +162,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    typer.echo(f"database: {redacted(settings.database_url)}")
-    typer.echo(f"articles: {summary['articles']}")
-    typer.echo("mentions per entity:")
-    for entity, n in sorted(summary["mentions"].items(), key=lambda kv: -kv[1]):
-        typer.echo(f"  {entity:40} {n}")
-    typer.echo("fetch failures:")
-    for source, kinds in summary["failures_by_source"].items():
-        typer.echo(f"  {source}: " + ", ".join(f"{k} {n}" for k, n in kinds.items()))
-    for flow, run in summary["last_runs"].items():
-        typer.echo(f"last {flow}: {run['finished']} {json.dumps(run['stats'])}")
+    from pactwatch.status_view import print_status
+
+    print_status(summary, redacted(settings.database_url))
 
 
 @app.command()
