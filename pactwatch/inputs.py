@@ -34,8 +34,9 @@ def _download(url: str) -> bytes:
     settings = load_settings()
 
     async def get() -> bytes:
-        async with make_client(settings) as client:
-            return (await Fetcher(client, settings).fetch(url, require_html=True)).body
+        options = settings.fetch_options()
+        async with make_client(options) as client:
+            return (await Fetcher(client, options).fetch(url, require_html=True)).body
 
     try:
         return asyncio.run(get())

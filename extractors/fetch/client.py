@@ -40,7 +40,7 @@ import httpx
 
 from extractors.errors import FetchFailed
 from extractors.fetch.addresses import ForbiddenAddress, check_url, vetted_transport
-from pactwatch.settings import Settings
+from extractors.fetch.options import FetchOptions
 
 try:  # brotli >= 1.2 can bound its output; older bindings cannot, so we do not ask for br
     import brotli
@@ -88,21 +88,21 @@ class HostPolicy:
     delay: float = 1.0
 
 
-def make_client(settings: Settings) -> httpx.AsyncClient:
+def make_client(options: FetchOptions) -> httpx.AsyncClient:
     """The one client of a batch: keep-alive, our User-Agent, timeouts, no automatic redirects.
 
     Every connection goes through the SSRF guard's `VettedBackend` (addresses.py); redirects
     are followed by `Fetcher`, hop by hop. Create it inside the event loop that uses it.
     """
     timeout = httpx.Timeout(
-        settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
+        options.read_timeout, connect=options.connect_timeout, pool=options.total_timeout
     )
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     return httpx.AsyncClient(
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+        headers={"User-Agent": options.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         timeout=timeout,
         follow_redirects=False,
-        transport=vetted_transport(settings.allow_private_addresses, tls_context(), limits),
+        transport=vetted_transport(options.allow_private_addresses, tls_context(), limits),
     )
 
 
@@ -129,7 +129,7 @@ class Fetcher:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        settings: Settings,
+        options: FetchOptions,
         policies: Mapping[str, HostPolicy] | None = None,
         default: HostPolicy = HostPolicy(),
         guard: Callable[[str], None] | None = None,
@@ -140,7 +140,7 @@ class Fetcher:
         self.guard = guard or check_url
         self.client = client
         self.default = default
-        self.settings = settings
+        self.options = options
         self.policies = dict(policies or {})
         self.hosts: dict[str, _Host] = {}
         self.attempts: dict[str, int] = {}
@@ -151,11 +151,11 @@ class Fetcher:
         """Fetch `url` following redirects; raise FetchFailed with a kind and a reason."""
         try:
             return await asyncio.wait_for(
-                self._fetch(url, headers or {}, require_html), self.settings.total_timeout
+                self._fetch(url, headers or {}, require_html), self.options.total_timeout
             )
         except TimeoutError:
             raise FetchFailed(
-                url, "timeout", f"took longer than {self.settings.total_timeout:g} s in all"
+                url, "timeout", f"took longer than {self.options.total_timeout:g} s in all"
             ) from None
         except httpx.HTTPError as exc:  # anything httpx raises that is not a transport error
             raise FetchFailed(url, "connection", _describe(exc)) from None
@@ -164,7 +164,7 @@ class Fetcher:
 
     async def _fetch(self, url: str, headers: Mapping[str, str], require_html: bool) -> Page:
         current, seen = url, {url}
-        for _ in range(self.settings.max_redirects + 1):
+        for _ in range(self.options.max_redirects + 1):
             self.guard(current)
             await self._check_robots(current)
             response_headers, status, body = await self._get_with_retries(current, headers)
@@ -183,12 +183,12 @@ class Fetcher:
             if require_html and status != 304:
                 ensure_html(page)
             return page
-        raise FetchFailed(url, "redirect", f"more than {self.settings.max_redirects} redirects")
+        raise FetchFailed(url, "redirect", f"more than {self.options.max_redirects} redirects")
 
     async def _get_with_retries(
         self, url: str, headers: Mapping[str, str]
     ) -> tuple[dict[str, str], int, bytes]:
-        retries = self.settings.retries
+        retries = self.options.retries
         for attempt in range(retries + 1):
             self.attempts[url] = self.attempts.get(url, 0) + 1
             try:
@@ -197,12 +197,12 @@ class Fetcher:
                 if attempt == retries:
                     kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
                     raise FetchFailed(url, kind, _describe(exc)) from None
-                await asyncio.sleep(_backoff(self.settings.retry_backoff, attempt))
+                await asyncio.sleep(_backoff(self.options.retry_backoff, attempt))
                 continue
             response_headers, status, _ = result
             if status in RETRY_STATUSES and attempt < retries:
                 await asyncio.sleep(
-                    _retry_after(response_headers) or _backoff(self.settings.retry_backoff, attempt)
+                    _retry_after(response_headers) or _backoff(self.options.retry_backoff, attempt)
                 )
                 continue
             return result
@@ -211,7 +211,7 @@ class Fetcher:
     async def _get(
         self, url: str, headers: Mapping[str, str], cap: int | None = None
     ) -> tuple[dict[str, str], int, bytes]:
-        cap = self.settings.max_body_bytes if cap is None else cap
+        cap = self.options.max_body_bytes if cap is None else cap
         host = await self._host(url)
         async with host.gate:
             async with host.lock:
@@ -246,10 +246,10 @@ class Fetcher:
         async with host.robots_lock:  # concurrent first fetches of a host read it once
             if host.robots is None:
                 host.robots = await self._load_robots(url)
-                crawl_delay = host.robots.crawl_delay(self.settings.user_agent)
+                crawl_delay = host.robots.crawl_delay(self.options.user_agent)
                 if crawl_delay:
                     host.delay = max(host.delay, float(crawl_delay))
-        if not host.robots.can_fetch(self.settings.user_agent, url):
+        if not host.robots.can_fetch(self.options.user_agent, url):
             raise FetchFailed(url, "robots", "disallowed by robots.txt")
 
     async def _load_robots(self, url: str) -> RobotFileParser:

@@ -73,8 +73,9 @@ async def _discover_archives(
         if (pattern := source.archive)
         for day, url in archive_urls(pattern, days)
     ]
-    async with make_client(settings) as client:
-        fetcher = Fetcher(client, settings, host_policies(sources))
+    options = settings.fetch_options()
+    async with make_client(options) as client:
+        fetcher = Fetcher(client, options, host_policies(sources))
 
         async def one(source: Source, day: date, url: str) -> None:
             try:

@@ -58,8 +58,9 @@ async def _discover(
     states: Mapping[str, FeedState],
 ) -> Discovery:
     result = Discovery()
-    async with make_client(settings) as client:
-        fetcher = Fetcher(client, settings, host_policies(sources))
+    options = settings.fetch_options()
+    async with make_client(options) as client:
+        fetcher = Fetcher(client, options, host_policies(sources))
         listings = await asyncio.gather(
             *(_SourceReader(fetcher, s, states, now).run() for s in sources)
         )

@@ -36,8 +36,9 @@ def fetch(
 async def _fetch(
     work: Sequence[Work], sources: Sequence[Source], settings: Settings
 ) -> tuple[list[Fetched], list[Failure]]:
-    async with make_client(settings) as client:
-        fetcher = Fetcher(client, settings, host_policies(sources))
+    options = settings.fetch_options()
+    async with make_client(options) as client:
+        fetcher = Fetcher(client, options, host_policies(sources))
 
         async def one(item: Work) -> Fetched | Failure:
             try:
