@@ -41,6 +41,7 @@ import httpx
 from extractors.errors import FetchFailed
 from extractors.fetch.addresses import ForbiddenAddress, check_url, vetted_transport
 from extractors.fetch.options import FetchOptions
+from extractors.urls import host_key
 
 try:  # brotli >= 1.2 can bound its output; older bindings cannot, so we do not ask for br
     import brotli
@@ -141,7 +142,7 @@ class Fetcher:
         self.client = client
         self.default = default
         self.options = options
-        self.policies = dict(policies or {})
+        self.policies = {host_key(key): policy for key, policy in (policies or {}).items()}
         self.hosts: dict[str, _Host] = {}
         self.attempts: dict[str, int] = {}
 
@@ -232,11 +233,10 @@ class Fetcher:
                 return response_headers, response.status_code, decoder.finish()
 
     async def _host(self, url: str) -> _Host:
-        parts = urlsplit(url)
-        key = f"{parts.scheme}://{parts.netloc}"
+        key = host_key(url)
         host = self.hosts.get(key)
         if host is None:
-            policy = self.policies.get(key) or self.policies.get(parts.netloc) or self.default
+            policy = self.policies.get(key) or self.default
             host = _Host(asyncio.Semaphore(policy.concurrency), policy.delay)
             self.hosts[key] = host
         return host

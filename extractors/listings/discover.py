@@ -19,16 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
-import courlan
 import feedparser
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from lxml import html as lxml_html
 
 from extractors.errors import DiscoveryFailed
+from extractors.urls import canonical_url  # noqa: F401 - also imported from here (article)
 
 MAX_XML_BYTES = 50_000_000
 FEED_BACKOFF = timedelta(hours=1)  # after n failures in a row: wait 1 h * 2**(n-1) ...
@@ -119,15 +119,6 @@ class Listing:
     candidates: list[Candidate] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
-
-
-def canonical_url(url: str, base: str | None = None) -> str:
-    """Normalise a URL for identity: lower-case host, no fragment, no tracking parameters."""
-    absolute = urljoin(base, url.strip()) if base else url.strip()
-    try:
-        return courlan.normalize_url(absolute, strict=True)
-    except ValueError:
-        return absolute
 
 
 def parse_feed(body: bytes, url: str) -> Listing:

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from urllib.parse import urlsplit
 
 from extractors.errors import FetchFailed
 from extractors.fetch.client import Fetcher, HostPolicy, make_client
 from extractors.listings.sources import Source
+from extractors.urls import host_key
 from pactwatch.ingest.records import Failure, Fetched, Work
 from pactwatch.settings import Settings
 
 
 def host_policies(sources: Iterable[Source]) -> dict[str, HostPolicy]:
-    """Per-host limits from each source's settings (keyed by scheme://host:port)."""
+    """Per-host limits from each source's settings (keyed by `extractors.urls.host_key`)."""
     policies: dict[str, HostPolicy] = {}
     for source in sources:
         for url in (source.homepage, *source.feeds, *source.sitemaps):
             if url:
-                parts = urlsplit(url)
-                policies[f"{parts.scheme}://{parts.netloc}"] = HostPolicy(
-                    source.concurrency, source.delay
-                )
+                policies[host_key(url)] = HostPolicy(source.concurrency, source.delay)
     return policies
 
 
