@@ -3,7 +3,9 @@
 Every way a fetch can go wrong ends as `FetchFailed(url, kind, reason)` with one of the kinds
 below, so a batch can record it as a row and carry on:
 
-    invalid-url        not an http(s) URL
+    invalid-url        not an http(s) URL, or no host
+    bad-url            a URL that cannot be parsed or encoded (a host name IDNA refuses, a
+                       bad port or IPv6 literal, any length): the URL parser's error
     forbidden-address  resolves to a private, loopback, link-local or multicast address
                        (SSRF guard, addresses.py: checked on every hop and at connect time)
     robots             disallowed by the site's robots.txt
@@ -28,10 +30,11 @@ import asyncio
 import random
 import ssl
 import time
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -41,21 +44,13 @@ import httpx
 from extractors.errors import FetchFailed
 from extractors.fetch.addresses import ForbiddenAddress, check_url, vetted_transport
 from extractors.fetch.options import FetchOptions
+from extractors.inflate import ACCEPT_ENCODING, BoundedDecoder
 from extractors.urls import host_key
-
-try:  # brotli >= 1.2 can bound its output; older bindings cannot, so we do not ask for br
-    import brotli
-
-    if not hasattr(brotli.Decompressor(), "can_accept_more_data"):
-        brotli = None
-except ImportError:  # pragma: no cover - brotli is a dependency
-    brotli = None
 
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 30.0
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 ROBOTS_MAX_BYTES = 500_000
-ACCEPT_ENCODING = "gzip, deflate, br" if brotli else "gzip, deflate"
 
 
 @dataclass(frozen=True)
@@ -150,25 +145,42 @@ class Fetcher:
         self, url: str, headers: Mapping[str, str] | None = None, require_html: bool = False
     ) -> Page:
         """Fetch `url` following redirects; raise FetchFailed with a kind and a reason."""
+        total = self.options.total_timeout
         try:
             return await asyncio.wait_for(
-                self._fetch(url, headers or {}, require_html), self.options.total_timeout
+                _translated(url, self._follow(url, headers or {}, require_html)), total
             )
         except TimeoutError:
-            raise FetchFailed(
-                url, "timeout", f"took longer than {self.options.total_timeout:g} s in all"
-            ) from None
-        except httpx.HTTPError as exc:  # anything httpx raises that is not a transport error
-            raise FetchFailed(url, "connection", _describe(exc)) from None
-        except ForbiddenAddress as exc:  # the connection layer's own check (addresses.py)
-            raise FetchFailed(url, "forbidden-address", str(exc)) from None
+            raise FetchFailed(url, "timeout", f"took longer than {total:g} s in all") from None
 
-    async def _fetch(self, url: str, headers: Mapping[str, str], require_html: bool) -> Page:
+    async def download(self, url: str, target: Path) -> Path:
+        """Stream `url` into the file `target` (through `target`.part, renamed when complete),
+        following redirects like `fetch`, at most `options.max_download_bytes` after
+        decompression. No total time limit (a WARC file is large); the read timeout holds.
+        Raises FetchFailed as `fetch` does, OSError when the file cannot be written."""
+        partial = target.with_name(target.name + ".part")
+        try:
+            with partial.open("wb") as out:
+                await _translated(url, self._follow(url, {}, False, out))
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(target)
+        return target
+
+    async def _follow(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        require_html: bool,
+        out: BinaryIO | None = None,
+    ) -> Page:
+        """Request `url` and each redirect target in turn, every hop vetted before it is sent."""
         current, seen = url, {url}
         for _ in range(self.options.max_redirects + 1):
             self.guard(current)
             await self._check_robots(current)
-            response_headers, status, body = await self._get_with_retries(current, headers)
+            response_headers, status, body = await self._get_with_retries(current, headers, out)
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:
                 nxt = urljoin(current, response_headers["location"])
                 if urlsplit(nxt).scheme not in ("http", "https"):
@@ -187,13 +199,13 @@ class Fetcher:
         raise FetchFailed(url, "redirect", f"more than {self.options.max_redirects} redirects")
 
     async def _get_with_retries(
-        self, url: str, headers: Mapping[str, str]
+        self, url: str, headers: Mapping[str, str], out: BinaryIO | None = None
     ) -> tuple[dict[str, str], int, bytes]:
         retries = self.options.retries
         for attempt in range(retries + 1):
             self.attempts[url] = self.attempts.get(url, 0) + 1
             try:
-                result = await self._get(url, headers)
+                result = await self._get(url, headers, out=out)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if attempt == retries:
                     kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
@@ -210,9 +222,16 @@ class Fetcher:
         raise AssertionError("unreachable")
 
     async def _get(
-        self, url: str, headers: Mapping[str, str], cap: int | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        cap: int | None = None,
+        out: BinaryIO | None = None,
     ) -> tuple[dict[str, str], int, bytes]:
-        cap = self.options.max_body_bytes if cap is None else cap
+        """One request. The body is kept in memory, or written to `out` (from its start: a
+        retried download starts again) with the download cap."""
+        if cap is None:
+            cap = self.options.max_body_bytes if out is None else self.options.max_download_bytes
         host = await self._host(url)
         async with host.gate:
             async with host.lock:
@@ -227,7 +246,11 @@ class Fetcher:
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > cap:
                     raise FetchFailed(url, "too-large", f"Content-Length {declared} > cap {cap}")
-                decoder = BoundedDecoder(url, response_headers.get("content-encoding", ""), cap)
+                if out is not None:
+                    out.seek(0)
+                    out.truncate()
+                encoding = response_headers.get("content-encoding", "")
+                decoder = BoundedDecoder(url, encoding, cap, out)
                 async for chunk in response.aiter_raw():
                     decoder.feed(chunk)
                 return response_headers, response.status_code, decoder.finish()
@@ -269,87 +292,6 @@ class Fetcher:
         return parser
 
 
-class BoundedDecoder:
-    """Undo Content-Encoding (gzip, deflate, br; stacked or not) without exceeding `cap` bytes.
-
-    Every stage is asked for at most the room left under the cap, so a compression bomb is
-    refused after `cap` bytes of output, never inflated in memory first.
-    Raises FetchFailed(too-large) past the cap, FetchFailed(bad-encoding) on an unknown
-    encoding or corrupt data.
-    """
-
-    def __init__(self, url: str, content_encoding: str, cap: int) -> None:
-        self.url, self.cap = url, cap
-        names = [n.strip().lower() for n in content_encoding.split(",")]
-        names = [n for n in names if n and n != "identity"]
-        # Encodings are listed in the order applied, so they are undone in reverse.
-        self.stages = [_Stage(url, name) for name in reversed(names)]
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.raw = 0
-
-    def feed(self, data: bytes) -> None:
-        self.raw += len(data)
-        if self.raw > self.cap:
-            raise FetchFailed(self.url, "too-large", f"body exceeds cap of {self.cap} bytes")
-        for stage in self.stages:
-            data = stage.decode(data, self.cap)
-        self._keep(data)
-
-    def finish(self) -> bytes:
-        return b"".join(self.chunks)
-
-    def _keep(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.cap:
-            raise FetchFailed(self.url, "too-large", f"body exceeds cap of {self.cap} bytes")
-        if data:
-            self.chunks.append(data)
-
-
-class _Stage:
-    """One decompressor whose total output is bounded by the cap."""
-
-    def __init__(self, url: str, name: str) -> None:
-        self.url, self.name, self.produced = url, name, 0
-        self.errors: tuple[type[Exception], ...] = (zlib.error,)
-        self.inflate: Callable[[bytes, int], bytes]
-        if name in ("gzip", "x-gzip"):
-            self.inflate = zlib.decompressobj(zlib.MAX_WBITS | 32).decompress
-        elif name == "deflate":
-            self.inflate = self._deflate
-        elif name == "br" and brotli is not None:
-            decompressor = brotli.Decompressor()
-            self.errors = (brotli.error,)
-            self.inflate = lambda data, limit: decompressor.process(
-                data, output_buffer_limit=limit
-            )
-        else:
-            raise FetchFailed(url, "bad-encoding", f"unsupported Content-Encoding {name!r}")
-
-    def decode(self, data: bytes, cap: int) -> bytes:
-        """Decompress `data`, asking for one byte more than the room left under `cap`."""
-        if not data:
-            return b""
-        try:
-            out = self.inflate(data, cap - self.produced + 1)
-        except self.errors as exc:
-            reason = f"corrupt {self.name} body: {exc}"
-            raise FetchFailed(self.url, "bad-encoding", reason) from None
-        self.produced += len(out)
-        if self.produced > cap:
-            raise FetchFailed(self.url, "too-large", f"body exceeds cap of {cap} bytes")
-        return out
-
-    def _deflate(self, data: bytes, limit: int) -> bytes:
-        # 'deflate' should be zlib-wrapped, but many servers send a raw stream: look at the
-        # header once (RFC 1950: method 8, header a multiple of 31).
-        if not hasattr(self, "_zlib"):
-            wrapped = len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-            self._zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        return self._zlib.decompress(data, limit)
-
-
 def ensure_html(page: Page) -> None:
     """Raise FetchFailed(not-html) unless the page is HTML or XHTML."""
     if page.content_type in HTML_TYPES:
@@ -371,6 +313,19 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     if value.strip().isdigit():
         return min(float(value), MAX_RETRY_AFTER)
     return None
+
+
+async def _translated(url: str, work: Awaitable[Page]) -> Page:
+    """Await `work`, turning every error a URL or the network can cause into FetchFailed:
+    the one place where httpx's errors (and the URL parser's) become ours."""
+    try:
+        return await work
+    except ForbiddenAddress as exc:  # the connection layer's own check (addresses.py)
+        raise FetchFailed(url, "forbidden-address", str(exc)) from None
+    except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError (IDNA) is a ValueError
+        raise FetchFailed(url, "bad-url", _describe(exc)[:300]) from None
+    except httpx.HTTPError as exc:  # anything httpx raises that is not a transport error
+        raise FetchFailed(url, "connection", _describe(exc)) from None
 
 
 def _describe(exc: Exception) -> str:
