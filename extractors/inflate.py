@@ -42,9 +42,17 @@ class BoundedDecoder:
     """
 
     def __init__(
-        self, url: str, content_encoding: str, cap: int, out: BinaryIO | None = None
+        self,
+        url: str,
+        content_encoding: str,
+        cap: int,
+        out: BinaryIO | None = None,
+        prefix: bool = False,
     ) -> None:
-        self.url, self.cap, self.out = url, cap, out
+        """With `prefix`, a body over the cap is not an error: its first `cap` bytes are kept
+        and `feed` returns False (stop reading); `full` tells that it happened."""
+        self.url, self.cap, self.out, self.prefix = url, cap, out, prefix
+        self.full = False
         names = [n.strip().lower() for n in content_encoding.split(",")]
         names = [n for n in names if n and n != "identity"]
         # Encodings are listed in the order applied, so they are undone in reverse.
@@ -53,19 +61,30 @@ class BoundedDecoder:
         self.size = 0
         self.raw = 0
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> bool:
+        """Decode one chunk of the body; False once a `prefix` decoder holds `cap` bytes."""
         self.raw += len(data)
-        if self.raw > self.cap:
+        if self.raw > self.cap and not self.prefix:
             raise _too_large(self.url, self.cap)
+        if self.raw > self.cap and self.stages:  # more compressed input than the cap: stop
+            self.full = True
+            return False
+        over = False
         for stage in self.stages:
             data = stage.decode(data, self.cap)
-        self.size += len(data)
-        if self.size > self.cap:
+            over = over or stage.produced > self.cap
+        room = self.cap - self.size
+        over = over or len(data) > room
+        if over and not self.prefix:
             raise _too_large(self.url, self.cap)
+        data = data[:room]
+        self.size += len(data)
         if data and self.out is not None:
             self.out.write(data)
         elif data:
             self.chunks.append(data)
+        self.full = over
+        return not over
 
     def finish(self) -> bytes:
         return b"".join(self.chunks)
@@ -92,7 +111,8 @@ class _Stage:
             raise FetchFailed(url, "bad-encoding", f"unsupported Content-Encoding {name!r}")
 
     def decode(self, data: bytes, cap: int) -> bytes:
-        """Decompress `data`, asking for one byte more than the room left under `cap`."""
+        """Decompress `data`, asking for one byte more than the room left under `cap`; more
+        than `cap` bytes in all shows in `produced`."""
         if not data:
             return b""
         try:
@@ -100,9 +120,7 @@ class _Stage:
         except self.errors as exc:
             reason = f"corrupt {self.name} body: {exc}"
             raise FetchFailed(self.url, "bad-encoding", reason) from None
-        self.produced += len(out)
-        if self.produced > cap:
-            raise _too_large(self.url, cap)
+        self.produced += len(out)  # the caller refuses (or cuts) past the cap
         return out
 
     def _deflate(self, data: bytes, limit: int) -> bytes:

@@ -55,6 +55,11 @@ class Settings(BaseModel):
         5_000_000_000, description="Largest file downloaded (a backfill's WARC files)."
     )
     max_redirects: int = Field(5, description="Redirects followed per fetch.")
+    max_host_wait: float = Field(
+        120.0,
+        description="Seconds a URL may wait for its host's turn (delay, Crawl-delay, "
+        "concurrency) before it is deferred to a later batch.",
+    )
     retries: int = Field(2, description="Retries on timeouts, connection errors, 429 and 5xx.")
     retry_backoff: float = Field(
         0.5, description="First retry delay (s), doubling."
@@ -85,6 +90,7 @@ class Settings(BaseModel):
             max_body_bytes=self.max_body_bytes,
             max_download_bytes=self.max_download_bytes,
             max_redirects=self.max_redirects,
+            max_host_wait=self.max_host_wait,
             retries=self.retries,
             retry_backoff=self.retry_backoff,
             allow_private_addresses=self.allow_private_addresses,

@@ -120,7 +120,8 @@ def test_connection_refused() -> None:
         url = site.url("/gone")
     result, fetcher = fetch(url)
     assert isinstance(result, FetchFailed) and result.kind == "connection"
-    assert fetcher.attempts[url] == SETTINGS.retries + 1
+    assert "robots.txt unreachable" in result.reason  # RFC 9309: then nothing is fetched
+    assert fetcher.attempts == {url.replace("/gone", "/robots.txt"): SETTINGS.retries + 1}
 
 
 def test_robots_disallow_is_honoured() -> None:

@@ -22,6 +22,7 @@ class FetchOptions:
     max_body_bytes: int = 5_000_000  # largest body read, counted after decompression
     max_download_bytes: int = 5_000_000_000  # largest file `download` writes (WARC files)
     max_redirects: int = 5
+    max_host_wait: float = 120.0  # longest wait for a host's turn before a URL is deferred
     retries: int = 2  # on timeouts, connection errors, 408, 429 and 5xx
     retry_backoff: float = 0.5  # first retry delay in seconds, doubling, with jitter
     allow_private_addresses: bool = False  # the SSRF guard (addresses.py) when False
