@@ -10,6 +10,7 @@ from extractors.fetch.client import Fetcher, HostPolicy, make_client
 from extractors.fetch.options import FetchOptions
 from extractors.fetch.robots import ROBOTS_MAX_BYTES, RobotsRecord
 from extractors.urls import host_key
+from tests.dbs import db_url, pg_database  # noqa: F401 - fixtures (SQLite and PostgreSQL)
 from tests.servers import Route, hang, html_page, loopback
 
 OPTIONS = FetchOptions(
@@ -97,3 +98,34 @@ def test_crawl_delay_is_remembered_and_held_back_urls_are_deferred_not_timed_out
         assert site.hits["/robots.txt"] == 1
         assert sorted(kinds(later).values()) == ["deferred", "ok"]
         assert site.hits.get("/2", 0) + site.hits.get("/3", 0) == 1
+
+
+def test_robots_outcomes_are_remembered_across_runs_in_the_database(
+    db_url: str,  # noqa: F811 - the fixture
+) -> None:
+    """Two runs (two `fetching.fetch` calls, each its own event loop and Fetcher) on SQLite
+    and PostgreSQL: the second uses the stored Crawl-delay without reading robots.txt, and
+    defers what it holds back instead of failing it as a timeout."""
+    from extractors.listings.sources import Source
+    from pactwatch.ingest import fetching
+    from pactwatch.ingest.records import Work
+    from pactwatch.settings import load_settings
+    from storage.db import engine_for
+
+    engine_for(db_url)  # the schema, at head
+    settings = load_settings({
+        "PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true", "PACTWATCH_MAX_HOST_WAIT": "2",
+        "PACTWATCH_RETRIES": "0", "PACTWATCH_DATABASE_URL": db_url,
+    })
+    robots = Route(200, b"User-agent: *\nCrawl-delay: 30\nDisallow: /no\n", TEXT)
+    with loopback({"/robots.txt": robots, **pages(["/1", "/2", "/3"])}) as site:
+        source = Source(name="s", homepage=site.base_url + "/", delay=0)
+        first, _ = fetching.fetch([Work(site.url("/1"), "s")], [source], settings, db_url)
+        assert [f.final_url for f in first] == [site.url("/1")]
+        work = [Work(site.url(p), "s") for p in ("/2", "/3", "/no")]
+        fetched, failures = fetching.fetch(work, [source], settings, db_url)
+        assert site.hits["/robots.txt"] == 1, "robots.txt read again in the second run"
+    assert len(fetched) == 1
+    assert sorted(f.kind for f in failures) == ["deferred", "robots"]
+    remembered = fetching.remembered_robots(db_url, [site.base_url])
+    assert remembered[host_key(site.base_url)].crawl_delay == 30

@@ -57,7 +57,9 @@ def run_batch(
     if work:
         urls = [w.url for w in work]
         with leases.hold_for(settings.database_url, urls, fetching.host_policies(sources)):
-            pages, failures = fetching.fetch(list(work), list(sources), settings)
+            pages, failures = fetching.fetch(
+                list(work), list(sources), settings, robots_db=settings.database_url
+            )
     if archived:
         read, unreadable = archive.read_records(archived)
         pages, failures = [*pages, *read], [*failures, *unreadable]
