@@ -32,7 +32,7 @@ from extractors.tagging.watchlist import load_watchlist
 from flows.digest import digest_flow
 from flows.ingest import discover, process, record, record_failures, select_new
 from pactwatch.digest.week import week_of
-from pactwatch.ingest import archive, chunks, fetching, leases, reports, retag
+from pactwatch.ingest import archive, chunks, fetching, leases, records, reports, retag
 from pactwatch.settings import Settings, load_settings
 from storage.db import engine_for
 from storage.models import utcnow
@@ -161,8 +161,8 @@ def _fetch_period(
     if todo:
         found = discover(todo_sources, settings, since, until, {})
         pages = discover_archives(todo_sources, days, settings)
-        records, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
-        items = [*records, *found.work, *pages.work]  # archived copies first: no fetch
+        warc_records, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
+        items = [*warc_records, *found.work, *pages.work]  # archived copies first: no fetch
         failures = [*found.failures, *pages.failures, *warc_failures]
     discovered, undated = chunks.assign(items, todo)
     fresh, _ = chunks.assign(select_new(records.Discovery(work=items), settings.database_url), todo)
