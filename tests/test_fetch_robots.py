@@ -129,3 +129,19 @@ def test_robots_outcomes_are_remembered_across_runs_in_the_database(
     assert sorted(f.kind for f in failures) == ["deferred", "robots"]
     remembered = fetching.remembered_robots(db_url, [site.base_url])
     assert remembered[host_key(site.base_url)].crawl_delay == 30
+
+
+def test_a_remembered_crawl_delay_spaces_the_leases_of_later_batches() -> None:
+    """The next batch's lease waits the host's Crawl-delay after the last one let go: the
+    policy handed to `leases.hold_for` carries the remembered delay."""
+    from datetime import UTC, datetime
+
+    from extractors.listings.sources import Source
+    from pactwatch.ingest.fetching import host_policies
+
+    source = Source(name="s", homepage="https://news.example/", delay=1, concurrency=2)
+    record = RobotsRecord("https://news.example", "rules", datetime.now(UTC), "", 30.0)
+    policies = host_policies([source], {record.host: record})
+    assert (policies["https://news.example"].delay, policies["https://news.example"].concurrency) \
+        == (30.0, 2)
+    assert host_policies([source])["https://news.example"].delay == 1

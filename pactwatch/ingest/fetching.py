@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlmodel import Session
@@ -24,13 +25,21 @@ from storage import hosts
 from storage.db import engine_for, retrying
 
 
-def host_policies(sources: Iterable[Source]) -> dict[str, HostPolicy]:
-    """Per-host limits from each source's settings (keyed by `extractors.urls.host_key`)."""
+def host_policies(
+    sources: Iterable[Source], robots: Mapping[str, RobotsRecord] | None = None
+) -> dict[str, HostPolicy]:
+    """Per-host limits from each source's settings (keyed by `extractors.urls.host_key`),
+    the delay raised to a remembered `Crawl-delay` where `robots` has one (so the leases
+    space batches of a host as its robots.txt asks)."""
     policies: dict[str, HostPolicy] = {}
     for source in sources:
         for url in (source.homepage, *source.feeds, *source.sitemaps):
             if url:
                 policies[host_key(url)] = HostPolicy(source.concurrency, source.delay)
+    for key, record in (robots or {}).items():
+        if record.crawl_delay:
+            policy = policies.get(key, HostPolicy())
+            policies[key] = replace(policy, delay=max(policy.delay, record.crawl_delay))
     return policies
 
 
