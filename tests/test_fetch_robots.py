@@ -145,3 +145,17 @@ def test_a_remembered_crawl_delay_spaces_the_leases_of_later_batches() -> None:
     assert (policies["https://news.example"].delay, policies["https://news.example"].concurrency) \
         == (30.0, 2)
     assert host_policies([source])["https://news.example"].delay == 1
+
+
+def test_robots_redirects_are_followed_and_a_non_http_one_is_unreachable() -> None:
+    moved = Route(301, b"", {"Location": "/real-robots.txt"})
+    real = Route(200, b"User-agent: *\nDisallow: /no\n", TEXT)
+    routes = {"/robots.txt": moved, "/real-robots.txt": real, **pages(["/no", "/yes"])}
+    with loopback(routes) as site:
+        results, _ = fetch_all([site.url("/no"), site.url("/yes")])
+    assert kinds(results) == {"no": "robots", "yes": "ok"}
+    to_file = Route(302, b"", {"Location": "file:///etc/passwd"})
+    with loopback({"/robots.txt": to_file, **pages(["/yes"])}) as site:
+        results, records = fetch_all([site.url("/yes")])
+    assert kinds(results) == {"yes": "robots"}
+    assert records[host_key(site.base_url)].outcome == "unreachable"

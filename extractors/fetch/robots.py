@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from protego import Protego
 
@@ -98,6 +98,8 @@ async def read_robots(
             headers, status, body = await get(target, ROBOTS_MAX_BYTES)
             if status in (301, 302, 303, 307, 308) and "location" in headers:
                 target = urljoin(target, headers["location"])
+                if urlsplit(target).scheme not in ("http", "https"):
+                    return RobotsRecord(host, "unreachable", now, reason="non-HTTP redirect")
                 continue
             break
         else:
