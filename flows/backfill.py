@@ -161,8 +161,8 @@ def _fetch_period(
     if todo:
         found = discover(todo_sources, settings, since, until, {})
         pages = discover_archives(todo_sources, days, settings)
-        warc_records, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
-        items = [*warc_records, *found.work, *pages.work]  # archived copies first: no fetch
+        warc_work, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
+        items = [*warc_work, *found.work, *pages.work]  # archived copies first: no fetch
         failures = [*found.failures, *pages.failures, *warc_failures]
     discovered, undated = chunks.assign(items, todo)
     fresh, _ = chunks.assign(select_new(records.Discovery(work=items), settings.database_url), todo)
