@@ -61,7 +61,9 @@ def discover(
     """Read the listings, conditionally on `states` (empty: read them all, as a backfill does)."""
     urls = [u for s in sources for u in (s.homepage, *s.feeds, *s.sitemaps) if u]
     with leases.hold_for(settings.database_url, urls, fetching.host_policies(sources)):
-        return discovery.discover(sources, settings, datetime.now(UTC), since, until, states)
+        return discovery.discover(
+            sources, settings, datetime.now(UTC), since, until, states, settings.database_url
+        )
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Index,
     LargeBinary,
     Text,
@@ -253,3 +254,17 @@ class HostLeaseRow(SQLModel, table=True):
     holder: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     expires: datetime | None = _when()
     released: datetime | None = _when()
+
+
+class HostRobotsRow(SQLModel, table=True):
+    """What a host's robots.txt said when last read (`extractors.fetch.robots.RobotsRecord`):
+    kept across batches and runs so its outcome and Crawl-delay are not forgotten."""
+
+    __tablename__ = "host_robots"
+
+    host: str = Field(sa_column=Column(Text, primary_key=True))
+    outcome: str = Field(sa_column=Column(Text, nullable=False))
+    rules: str = Field(default="", sa_column=Column(Text, nullable=False))
+    crawl_delay: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    checked: datetime = _when(nullable=False)
