@@ -1,7 +1,7 @@
 """robots.txt outcomes per host, remembered across batches and runs.
 
 Revision ID: 0005_fetchb
-Revises: 0003
+Revises: 0004_delivery
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0005_fetchb"
-down_revision = "0003"
+down_revision = "0004_delivery"
 branch_labels = None
 depends_on = None
 
