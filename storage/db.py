@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
 
@@ -70,6 +70,21 @@ def retrying(
             log.warning("%s failed (%s); trying again", what, type(exc).__name__)
             time.sleep(pause * attempt)
     raise AssertionError("unreachable")
+
+
+def transaction(
+    database_url: str, action: Callable[[Session], T], what: str, attempts: int = RETRY_ATTEMPTS
+) -> T:
+    """`action(session)` in one transaction on the process's engine for `database_url`, the
+    whole transaction run again when the database drops or refuses the connection
+    (`retrying`). The one retry policy of every database call of the flows: their tasks are
+    not retried by Prefect on top of it. `action` must be safe to repeat (every verb is)."""
+
+    def once() -> T:
+        with Session(engine_for(database_url)) as session, session.begin():
+            return action(session)
+
+    return retrying(once, what, attempts)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -205,28 +205,6 @@ class RunRow(SQLModel, table=True):
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class EntityRow(SQLModel, table=True):
-    """A tracked entity as configured in the watchlist (`storage.repo.sync_entities`)."""
-
-    __tablename__ = "entity"
-
-    id: str = Field(sa_column=Column(Text, primary_key=True))
-    kind: str
-    name: str = Field(sa_column=Column(Text, nullable=False))
-    label: str = Field(sa_column=Column(Text, nullable=False))
-    watchlist_version: str
-
-
-class SourceRow(SQLModel, table=True):
-    """A configured source: a hash of its configuration and when an ingest last ran it."""
-
-    __tablename__ = "source"
-
-    name: str = Field(sa_column=Column(Text, primary_key=True))
-    config_hash: str
-    last_run: datetime | None = _when()
-
-
 class BackfillChunkRow(SQLModel, table=True):
     """One (source, day) of a backfill: pending, running, done or failed, with its counts."""
 

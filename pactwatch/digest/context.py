@@ -17,14 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from pactwatch.digest.queries import (
-    ArticleBrief,
-    MentionBrief,
-    last_ingest_health,
-    mention_totals,
-    week_articles,
-    week_mentions,
-)
 from pactwatch.digest.stories import (  # noqa: F401  (DayBar, Copy, StoryItem: context types)
     Copy,
     DayBar,
@@ -37,6 +29,14 @@ from pactwatch.digest.stories import (  # noqa: F401  (DayBar, Copy, StoryItem: 
 from pactwatch.digest.text import Snippet, safe_url, snippet  # noqa: F401  (re-exported)
 from pactwatch.digest.week import IsoWeek, week_bounds
 from storage.models import utcnow
+from storage.queries import (
+    ArticleBrief,
+    MentionBrief,
+    last_ingest_health,
+    mention_totals,
+    week_articles,
+    week_mentions,
+)
 
 TOP_STORIES = 5
 

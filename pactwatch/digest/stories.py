@@ -3,17 +3,15 @@ other sources as copies, and the mentions per day as bars."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from pactwatch.digest.queries import ArticleBrief, MentionBrief
 from pactwatch.digest.text import Snippet, shorten, snippet
 from pactwatch.digest.week import IsoWeek
+from storage.queries import ArticleBrief, MentionBrief
 
 TITLE_CHARS = 140
 BAR_HEIGHT = 48  # px of the tallest bar in the HTML chart
@@ -59,45 +57,17 @@ class StoryItem:
 
 
 
-def normal_title(title: str, sitename: str | None = None) -> str:
-    """A title reduced for comparison: NFKC, case-folded, no punctuation or site suffix."""
-    text = unicodedata.normalize("NFKC", title).casefold()
-    if sitename:
-        site = unicodedata.normalize("NFKC", sitename).casefold()
-        text = re.sub(rf"\s*[|\-–—:]\s*{re.escape(site)}\s*$", "", text)
-    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
-
-
 def group_stories(articles: Sequence[ArticleBrief]) -> dict[int, int]:
     """Map each article id to its story's id (the smallest article id of the story).
 
-    Copies of one story share a `story` id, a `content_hash`, or a normalised title of at
-    least four words; any one of these joins them.
+    The story is the one stored with the article (`pactwatch.ingest.store` applies
+    `extractors.similarity.same_story` when it stores it); an article stored without one is
+    grouped by its text hash, which is the story such an article would have been given.
     """
-    parent = {a.id: a.id for a in articles}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     first: dict[str, int] = {}
-    for a in articles:
-        keys = [f"h:{a.content_hash}"]
-        if a.story:
-            keys.append(f"s:{a.story}")
-        title = normal_title(a.title, a.sitename)
-        if len(title.split()) >= 4:
-            keys.append(f"t:{title}")
-        for key in keys:
-            if key in first:
-                root_a, root_b = find(a.id), find(first[key])
-                if root_a != root_b:
-                    parent[max(root_a, root_b)] = min(root_a, root_b)
-            else:
-                first[key] = a.id
-    return {a.id: find(a.id) for a in articles}
+    for a in sorted(articles, key=lambda a: a.id):
+        first.setdefault(a.story or a.content_hash, a.id)
+    return {a.id: first[a.story or a.content_hash] for a in articles}
 
 
 def copies_by_story(
