@@ -10,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
-from storage.models import ArticleRow, unsigned64
+from storage.models import ArticleRow, unsigned64, url_key
 
 
 class StoryCandidate(NamedTuple):
@@ -36,7 +36,7 @@ def story_candidates(
     `windows`, or undated and first seen since `undated_since`; in id order."""
     conditions = [
         ArticleRow.content_hash.in_(sorted(set(content_hashes))),
-        ArticleRow.url.in_(sorted(set(urls))),
+        ArticleRow.url_key.in_(sorted({url_key(u) for u in urls})),
         and_(ArticleRow.published.is_(None), ArticleRow.first_seen >= undated_since),
     ]
     conditions += [ArticleRow.published.between(start, end) for start, end in windows]

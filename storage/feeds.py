@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from extractors.listings.discover import FeedState
 from storage import repo
-from storage.models import FeedStateRow
+from storage.models import FeedStateRow, url_key
 from storage.upsert import upsert_all
 
 FEED_STATE_FIELDS = (
@@ -28,9 +28,10 @@ def load_feed_states(session: Session, sources: Sequence[str]) -> dict[str, Feed
 
 def save_feed_states(session: Session, states: Iterable[FeedState]) -> None:
     """Upsert listing states; a listing that works again loses its `fetch_failure` row."""
-    rows = [
-        {"url": s.url, **{name: getattr(s, name) for name in FEED_STATE_FIELDS}}
-        for s in sorted(states, key=lambda s: s.url)
-    ]
-    upsert_all(session, FeedStateRow, rows, pk=["url"])
+    rows = sorted(
+        ({"url_key": url_key(s.url), "url": s.url,
+          **{name: getattr(s, name) for name in FEED_STATE_FIELDS}} for s in states),
+        key=lambda r: r["url_key"],
+    )
+    upsert_all(session, FeedStateRow, rows, pk=["url_key"])
     repo.clear_failures(session, [r["url"] for r in rows if r["failures"] == 0])

@@ -5,7 +5,7 @@ Writes are idempotent: storing the same article, mention or failure twice change
 transaction: one `with Session(engine) as s, s.begin():` per batch.
 
 Safe under concurrency: a batch's first statement is a write (so SQLite takes its write lock
-before reading anything, and waits for it instead of failing), and rows are written in URL
+before reading anything, and waits for it instead of failing), and rows are written in key
 order (so two PostgreSQL transactions writing overlapping batches wait for each other instead
 of deadlocking). Two runs storing the same article at once leave one row and no error.
 """
@@ -28,6 +28,7 @@ from storage.models import (
     MentionRow,
     RunRow,
     signed64,
+    url_key,
     utcnow,
 )
 from storage.upsert import insert_missing, upsert_all
@@ -60,6 +61,7 @@ def article_values(
     now = utcnow()
     return {
         "url": article.url,
+        "url_key": url_key(article.url),
         "source": source,
         "title": article.title,
         "authors": list(article.authors),
@@ -91,25 +93,32 @@ def raw_html_of(row: ArticleRow) -> bytes | None:
 def insert_articles(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Insert articles whose URL is not stored yet; return {url: id} of those newly inserted.
 
-    One `INSERT … ON CONFLICT (url) DO NOTHING … RETURNING`: a URL stored meanwhile by another
+    One `INSERT … ON CONFLICT (url_key) DO NOTHING … RETURNING`: a URL stored meanwhile by another
     transaction is skipped, never duplicated, and is not in the result.
     """
     if not rows:
         return {}
-    ordered = sorted(rows, key=lambda r: r["url"])
-    inserted = insert_missing(session, ArticleRow, ordered, pk=["url"], returning=["url", "id"])
+    ordered = sorted(rows, key=lambda r: r["url_key"])
+    inserted = insert_missing(session, ArticleRow, ordered, pk=["url_key"],
+                              returning=["url", "id"])
     return {url: int(id_) for url, id_ in inserted}
 
 
 def article_ids_of(session: Session, urls: Sequence[str]) -> dict[str, int]:
     """{url: id} of the stored articles among `urls`."""
     found: dict[str, int] = {}
-    ordered = sorted(set(urls))
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
-        rows = session.exec(select(ArticleRow.url, ArticleRow.id).where(ArticleRow.url.in_(chunk)))
+    for chunk in _key_chunks(urls):
+        rows = session.exec(
+            select(ArticleRow.url, ArticleRow.id).where(ArticleRow.url_key.in_(chunk))
+        )
         found.update((url, int(id_)) for url, id_ in rows.all() if id_ is not None)
     return found
+
+
+def _key_chunks(urls: Iterable[str], size: int = 500) -> list[list[str]]:
+    """The `url_key`s of `urls`, sorted, in lists of at most `size` (one IN (...) each)."""
+    keys = sorted({url_key(u) for u in urls})
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
 
 
 def replace_mentions(
@@ -161,13 +170,12 @@ def _mention_row(article_id: int, m: MentionLike) -> dict[str, Any]:
 def unseen_urls(session: Session, urls: Sequence[str]) -> list[str]:
     """The URLs, in order, that were never discovered before (or never stored)."""
     seen: set[str] = set()
-    for start in range(0, len(urls), 500):
-        chunk = list(urls[start : start + 500])
-        seen.update(
-            session.exec(select(DiscoveredUrlRow.url).where(DiscoveredUrlRow.url.in_(chunk)))
-        )
-        seen.update(session.exec(select(ArticleRow.url).where(ArticleRow.url.in_(chunk))))
-    return [u for u in urls if u not in seen]
+    for chunk in _key_chunks(urls):
+        seen.update(session.exec(
+            select(DiscoveredUrlRow.url_key).where(DiscoveredUrlRow.url_key.in_(chunk))
+        ))
+        seen.update(session.exec(select(ArticleRow.url_key).where(ArticleRow.url_key.in_(chunk))))
+    return [u for u in urls if url_key(u) not in seen]
 
 
 def mark_discovered(session: Session, source: str, links: dict[str, int | None]) -> None:
@@ -175,35 +183,39 @@ def mark_discovered(session: Session, source: str, links: dict[str, int | None])
     if not links:
         return
     now = utcnow()
-    rows = [
-        {"url": url, "source": source, "article_id": aid, "first_seen": now}
-        for url, aid in sorted(links.items())
-    ]
-    insert_missing(session, DiscoveredUrlRow, rows, pk=["url"])
+    rows = sorted(
+        ({"url_key": url_key(url), "url": url, "source": source, "article_id": aid,
+          "first_seen": now} for url, aid in links.items()),
+        key=lambda r: r["url_key"],
+    )
+    insert_missing(session, DiscoveredUrlRow, rows, pk=["url_key"])
 
 
 def record_failure(session: Session, url: str, source: str, kind: str, detail: str) -> None:
     """Record (or count again) why a URL failed."""
-    row = {"url": url, "source": source, "kind": kind, "detail": detail[:2000], "attempts": 1,
-           "last_at": utcnow()}
-    upsert_all(session, FetchFailureRow, [row], pk=["url"], update=["kind", "detail", "last_at"],
-               increment=["attempts"])
+    row = {"url_key": url_key(url), "url": url, "source": source, "kind": kind,
+           "detail": detail[:2000], "attempts": 1, "last_at": utcnow()}
+    upsert_all(session, FetchFailureRow, [row], pk=["url_key"],
+               update=["kind", "detail", "last_at"], increment=["attempts"])
 
 
 def clear_failures(session: Session, urls: Sequence[str]) -> None:
     """Forget failures of URLs that have now succeeded."""
-    if urls:
-        session.execute(delete(FetchFailureRow).where(FetchFailureRow.url.in_(list(urls))))
+    for chunk in _key_chunks(urls):
+        session.execute(delete(FetchFailureRow).where(FetchFailureRow.url_key.in_(chunk)))
 
 
 def failed_attempts(session: Session, urls: Sequence[str]) -> dict[str, int]:
     """How often each of `urls` has failed so far."""
-    rows = session.exec(
-        select(FetchFailureRow.url, FetchFailureRow.attempts).where(
-            FetchFailureRow.url.in_(list(urls))
+    found: dict[str, int] = {}
+    for chunk in _key_chunks(urls):
+        rows = session.exec(
+            select(FetchFailureRow.url, FetchFailureRow.attempts).where(
+                FetchFailureRow.url_key.in_(chunk)
+            )
         )
-    )
-    return dict(rows.all())
+        found.update(rows.all())
+    return found
 
 
 def record_run(session: Session, flow: str, started: datetime, stats: dict[str, Any]) -> None:
