@@ -82,3 +82,14 @@ def test_sql_is_written_only_in_storage() -> None:
     paths = [p for p in _modules() if p.relative_to(ROOT).parts[0] in ("pactwatch", "flows")]
     found = [line for path in paths for line in _sql_in(path)]
     assert not found, "move these statements into storage/:\n" + "\n".join(found)
+
+
+def test_no_flow_task_retries_on_top_of_the_database_retry() -> None:
+    """One retry policy per call path (docs/guarantees.md): database calls are retried by
+    `storage.db.retrying`, HTTP requests by the fetcher; Prefect retries neither again."""
+    found = []
+    for path in (ROOT / "flows").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg in ("retries", "retry_delay_seconds"):
+                found.append(f"{path.relative_to(ROOT)}:{node.value.lineno}")
+    assert not found, "a second retry policy: " + ", ".join(found)
