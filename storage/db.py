@@ -62,10 +62,7 @@ def retrying(
         try:
             return action()
         except DBAPIError as exc:
-            transient = exc.connection_invalidated or isinstance(
-                exc, OperationalError | InterfaceError
-            )
-            if attempt == attempts or not transient:
+            if attempt == attempts or not transient(exc):
                 raise
             log.warning("%s failed (%s); trying again", what, type(exc).__name__)
             time.sleep(pause * attempt)
@@ -85,6 +82,23 @@ def transaction(
             return action(session)
 
     return retrying(once, what, attempts)
+
+
+# PostgreSQL error classes worth another attempt: the connection failed (08), the server is
+# shutting down or not yet accepting connections (57P), a deadlock or serialisation failure (40).
+TRANSIENT_SQLSTATES = ("08", "57P", "40")
+
+
+def transient(exc: DBAPIError) -> bool:
+    """Whether trying the same transaction again may succeed: the connection dropped or was
+    refused, SQLite was locked, PostgreSQL rolled back for a deadlock. An OperationalError
+    with any other SQLSTATE (a value too large for an index, a program limit) is not."""
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(TRANSIENT_SQLSTATES)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
