@@ -37,17 +37,17 @@ from pactwatch.ingest import (
 from pactwatch.ingest.store import load_feed_states, save_feed_states
 from pactwatch.settings import Settings, load_settings
 from storage import repo
-from storage.db import engine_for
+from storage.db import transaction
 from storage.models import utcnow
 
 MAX_ATTEMPTS = 3
 IN_FLIGHT = 2  # batches processed at once: one fetching or storing while one is extracted
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def load_states(sources: list[Source], database_url: str) -> dict[str, FeedState]:
-    with Session(engine_for(database_url)) as session:
-        return load_feed_states(session, [s.name for s in sources])
+    names = [s.name for s in sources]
+    return transaction(database_url, lambda s: load_feed_states(s, names), "loading listings")
 
 
 @task(cache_policy=NO_CACHE)
@@ -66,20 +66,23 @@ def discover(
         )
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def save_states(found: records.Discovery, database_url: str) -> None:
     """Remember the listings only once every batch is stored: a run killed before then reads
     them again next time, so the articles it had not stored are offered again."""
-    with Session(engine_for(database_url)) as session, session.begin():
-        save_feed_states(session, found.states.values())
+    states = list(found.states.values())
+    transaction(database_url, lambda s: save_feed_states(s, states), "saving listings")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def select_new(discovery: records.Discovery, database_url: str) -> list[records.Work]:
     """Drop URLs already stored, already seen, or failed too often."""
-    with Session(engine_for(database_url)) as session:
+
+    def read(session: Session) -> tuple[set[str], dict[str, int]]:
         fresh = set(repo.unseen_urls(session, [w.url for w in discovery.work]))
-        attempts = repo.failed_attempts(session, list(fresh))
+        return fresh, repo.failed_attempts(session, list(fresh))
+
+    fresh, attempts = transaction(database_url, read, "selecting new URLs")
     return [w for w in discovery.work if w.url in fresh and attempts.get(w.url, 0) < MAX_ATTEMPTS]
 
 
@@ -95,25 +98,25 @@ def process(
     return pipeline.run_batch(work, sources, settings, version, archived or ())
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def record_failures(failures: list[records.Failure], database_url: str) -> None:
     """Record what failed before any batch ran (listings that could not be read)."""
-    pipeline.store([], failures, database_url, version="", attempts=1)
+    pipeline.store([], failures, database_url, version="")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def record(
     database_url: str, started: datetime, stats: dict[str, Any], flow_name: str = "ingest"
 ) -> None:
-    with Session(engine_for(database_url)) as session, session.begin():
-        repo.record_run(session, flow_name, started, stats)
+    transaction(database_url, lambda s: repo.record_run(s, flow_name, started, stats),
+                "recording the run")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def previous_summary(database_url: str, flow_name: str) -> dict[str, Any]:
     """The per-source summary of the last finished run of `flow_name` ({} if none)."""
-    with Session(engine_for(database_url)) as session:
-        last = repo.status(session)["last_runs"].get(flow_name, {})
+    status = transaction(database_url, repo.status, "reading the last run")
+    last = status["last_runs"].get(flow_name, {})
     return last.get("stats", {}).get("sources") or {}
 
 
