@@ -96,7 +96,7 @@ class Tree:
                 self.known.setdefault(process.pid, process)
 
     def alive(self) -> list[psutil.Process]:
-        return [p for p in self.known.values() if _running(p)]
+        return [p for p in self.known.values() if running(p)]
 
     def end(self, grace: float, stop: StopRequests) -> None:
         """Give the rest `grace` seconds to finish (less on a second stop request), then
@@ -112,7 +112,7 @@ class Tree:
             psutil.wait_procs(left, timeout=wait)
 
 
-def _running(process: psutil.Process) -> bool:
+def running(process: psutil.Process) -> bool:
     """Alive and not a zombie (a zombie has exited; only its parent's wait is missing)."""
     try:
         return process.is_running() and process.status() != psutil.STATUS_ZOMBIE

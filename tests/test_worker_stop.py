@@ -24,6 +24,7 @@ import httpx
 import psutil
 import pytest
 
+from pactwatch.worker import running
 from tests.test_deploy import BIN, REPO, _stop, _wait_healthy, free_port
 
 pytestmark = pytest.mark.slow
@@ -106,6 +107,14 @@ def wait_for_sleep(worker: subprocess.Popen[bytes], log: Path) -> list[psutil.Pr
     raise AssertionError(f"the flow run never started its sleep:\n{log.read_text()}")
 
 
+def still_running(tree: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """The processes of `tree` still running after up to `timeout` s (zombies have exited)."""
+    deadline = time.monotonic() + timeout
+    while (alive := [p for p in tree if running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return alive
+
+
 def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -140,7 +149,7 @@ def test_one_sigterm_stops_the_worker_and_its_runs(
 
             os.killpg(worker.pid, signal.SIGTERM)  # one SIGTERM, to the whole group
             status = worker.wait(timeout=DEADLINE)
-            _, alive = psutil.wait_procs(tree, timeout=5)
+            alive = still_running(tree, timeout=10)
         finally:
             if worker.poll() is None:
                 _stop(worker)
@@ -149,4 +158,4 @@ def test_one_sigterm_stops_the_worker_and_its_runs(
                     process.kill()
     output = log.read_text()
     assert status == STATUS[started_by], output
-    assert alive == [], f"left running: {[p.cmdline() for p in alive]}\n{output}"
+    assert alive == [], f"left running: {[p.pid for p in alive]}\n{output}"
