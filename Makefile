@@ -57,10 +57,11 @@ deploy: $(STAMP)
 	$(DEPLOY_ENV) $(PREFECT) --no-prompt deploy --all
 
 # exec: the worker is make's own child, so a SIGTERM to make reaches it (through a shell in
-# between it was orphaned and kept running).
+# between it was orphaned and kept running). `pactwatch worker` runs `prefect worker start`
+# so that one SIGTERM or Ctrl-C stops it and the flow runs it started (pactwatch/worker.py).
 worker: $(STAMP)
 	exec env PREFECT_API_URL=$(PREFECT_API) \
-		$(PREFECT) worker start --pool $(PACTWATCH_POOL) --type process
+		$(BIN)/pactwatch worker --pool $(PACTWATCH_POOL)
 
 automations: $(STAMP)
 	PREFECT_API_URL=$(PREFECT_API) $(BIN)/python automations/install.py

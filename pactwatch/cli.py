@@ -231,6 +231,23 @@ def retag(
     )
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@clean_errors
+def worker(
+    ctx: typer.Context,
+    pool: str = typer.Option("pactwatch", help="Work pool to poll."),
+) -> None:
+    """Run a Prefect process worker; one SIGTERM or Ctrl-C stops it (docs/production.md).
+
+    Other options go to `prefect worker start`.
+    """
+    from pactwatch.settings import load_settings
+    from pactwatch.worker import supervise, worker_command
+
+    grace = load_settings().worker_stop_grace
+    raise typer.Exit(supervise(worker_command(pool, ctx.args), grace))
+
+
 def redacted(url: str) -> str:
     """A database URL fit to print: the password masked."""
     from sqlalchemy.engine import make_url

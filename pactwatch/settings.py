@@ -87,6 +87,9 @@ class Settings(BaseModel):
     mail_from: str = Field("pactwatch <pactwatch@localhost>", description="From: header.")
     unsubscribe_url: str = Field("", description="List-Unsubscribe URL, if any.")
     timezone: str = Field("Asia/Tokyo", description="Zone of the weekly schedule.")
+    worker_stop_grace: float = Field(
+        10.0, ge=0, description="Seconds `pactwatch worker` lets flow runs finish on a stop."
+    )
 
     def fetch_options(self) -> FetchOptions:
         """The part of the settings the fetch boundary needs (extractors read no settings)."""
