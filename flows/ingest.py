@@ -29,6 +29,7 @@ from pactwatch.ingest import (
     discovery,
     extraction,
     fetching,
+    isolation,
     leases,
     pipeline,
     records,
@@ -36,7 +37,7 @@ from pactwatch.ingest import (
 )
 from pactwatch.ingest.store import load_feed_states, save_feed_states
 from pactwatch.settings import Settings, load_settings
-from storage import repo
+from storage import quarantine, repo
 from storage.db import engine_for
 from storage.models import utcnow
 
@@ -67,18 +68,33 @@ def discover(
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def save_states(found: records.Discovery, database_url: str) -> None:
     """Remember the listings only once every batch is stored: a run killed before then reads
-    them again next time, so the articles it had not stored are offered again."""
+    them again next time, so the articles it had not stored are offered again. A batch never
+    raises for an item's sake (`ingest.isolation` quarantines it), so every run that reaches
+    the database gets here."""
     with Session(engine_for(database_url)) as session, session.begin():
         save_feed_states(session, found.states.values())
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def select_new(discovery: records.Discovery, database_url: str) -> list[records.Work]:
-    """Drop URLs already stored, already seen, or failed too often."""
+    """Drop URLs already stored, already seen, failed too often, or quarantined and not due."""
     with Session(engine_for(database_url)) as session:
         fresh = set(repo.unseen_urls(session, [w.url for w in discovery.work]))
         attempts = repo.failed_attempts(session, list(fresh))
-    return [w for w in discovery.work if w.url in fresh and attempts.get(w.url, 0) < MAX_ATTEMPTS]
+        held = quarantine.held_back(session, sorted(fresh), utcnow())
+    return [
+        w for w in discovery.work
+        if w.url in fresh and w.url not in held and attempts.get(w.url, 0) < MAX_ATTEMPTS
+    ]
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+def due_again(sources: list[Source], work: list[records.Work], database_url: str):
+    """`work` plus the quarantined URLs of `sources` whose wait is over (listed or not)."""
+    with Session(engine_for(database_url)) as session:
+        due = quarantine.due(session, [s.name for s in sources], utcnow())
+    listed = {w.url for w in work}
+    return [*work, *(records.Work(url, source) for url, source in due if url not in listed)]
 
 
 @task(cache_policy=NO_CACHE)
@@ -89,8 +105,9 @@ def process(
     version: str,
     archived: list[archive.WarcRecord] | None = None,
 ) -> pipeline.BatchOutcome:
-    """Fetch, extract+tag and store one batch (`ingest.pipeline`): only counts come back."""
-    return pipeline.run_batch(work, sources, settings, version, archived or ())
+    """Fetch, extract+tag and store one batch (`ingest.pipeline`): only counts come back.
+    An item that makes the batch raise is quarantined instead (`ingest.isolation`)."""
+    return isolation.run_guarded(work, sources, settings, version, archived or ())
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -156,7 +173,7 @@ def ingest_flow(
     found = discover(
         sources, settings, since_at, until_at, load_states(sources, settings.database_url)
     )
-    work = select_new(found, settings.database_url)
+    work = due_again(sources, select_new(found, settings.database_url), settings.database_url)
     counts: dict[str, reports.SourceCounts] = {}
     reports.count(counts, discovered=found.work, new=work, failures=found.failures)
     totals = {

@@ -250,3 +250,18 @@ class HostLeaseRow(SQLModel, table=True):
     holder: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     expires: datetime | None = _when()
     released: datetime | None = _when()
+
+
+class QuarantineRow(SQLModel, table=True):
+    """An article URL whose batch raised: held back and retried with a growing wait
+    (`storage.quarantine`), then given up, so one poison item never fails run after run."""
+
+    __tablename__ = "quarantine"
+
+    url: str = Field(sa_column=Column(Text, primary_key=True))
+    source: str = Field(index=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = 1
+    next_try: datetime | None = _when()  # None: given up
+    first_at: datetime | None = _when(nullable=False)
+    last_at: datetime | None = _when(nullable=False)
