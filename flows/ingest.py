@@ -66,26 +66,26 @@ def discover(
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def save_states(found: records.Discovery, database_url: str) -> None:
+def save_states(found: records.Discovery, database_url: str, deferred: dict[str, int]) -> None:
     """Remember the listings only once every batch is stored: a run killed before then reads
     them again next time, so the articles it had not stored are offered again. A batch never
     raises for an item's sake (`ingest.isolation` quarantines it), so every run that reaches
     the database gets here."""
     with Session(engine_for(database_url)) as session, session.begin():
-        save_feed_states(session, found.states.values())
+        save_feed_states(session, discovery.states_to_save(found.states.values(), deferred))
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def select_new(discovery: records.Discovery, database_url: str) -> list[records.Work]:
+def select_new(found: records.Discovery, database_url: str) -> list[records.Work]:
     """Drop URLs already stored, already seen, failed too often, or quarantined and not due."""
     with Session(engine_for(database_url)) as session:
-        fresh = set(repo.unseen_urls(session, [w.url for w in discovery.work]))
-        attempts = repo.failed_attempts(session, list(fresh))
-        held = quarantine.held_back(session, sorted(fresh), utcnow())
-    return [
-        w for w in discovery.work
-        if w.url in fresh and w.url not in held and attempts.get(w.url, 0) < MAX_ATTEMPTS
-    ]
+        return discovery.fresh_work(session, found.work, utcnow(), MAX_ATTEMPTS)
+
+
+@task(cache_policy=NO_CACHE)
+def share(work: list[records.Work], sources: list[Source]):
+    """Cap each source's new items per run, newest first, and interleave the sources."""
+    return discovery.fair_share(work, sources)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -173,7 +173,10 @@ def ingest_flow(
     found = discover(
         sources, settings, since_at, until_at, load_states(sources, settings.database_url)
     )
-    work = due_again(sources, select_new(found, settings.database_url), settings.database_url)
+    work, deferred = share(
+        due_again(sources, select_new(found, settings.database_url), settings.database_url),
+        sources,
+    )
     counts: dict[str, reports.SourceCounts] = {}
     reports.count(counts, discovered=found.work, new=work, failures=found.failures)
     totals = {
@@ -183,6 +186,7 @@ def ingest_flow(
         "duplicates": 0,
         "mentions": 0,
         "failed": len(found.failures),
+        "deferred": deferred,
     }
     record_failures(found.failures, settings.database_url)
     logger = get_run_logger()
@@ -198,7 +202,7 @@ def ingest_flow(
         running.append((number, process.submit(quote(chunk), sources, settings, version)))
     while running:
         _add(totals, counts, *running.popleft(), logger)
-    save_states(found, settings.database_url)
+    save_states(found, settings.database_url, deferred)
     summary = reports.summarize(counts)
     problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))
     publish(totals, summary, problems)
