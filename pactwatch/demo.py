@@ -31,8 +31,6 @@ def free_or_default(port: int) -> int:
 
 def run_demo() -> None:
     os.environ["PACTWATCH_ALLOW_PRIVATE_ADDRESSES"] = "true"
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     settings = load_settings()
     preflight.check(settings, watchlist=True, recipients=True)
