@@ -45,15 +45,22 @@ DEPLOY_ENV = PREFECT_API_URL=$(PREFECT_API) PACTWATCH_HOME=$(PACTWATCH_HOME) \
 
 .PHONY: server deploy worker automations screenshot-ui
 
+# The UI is told where the API is: Prefect derives it from its settings, not from --port, so
+# without PREFECT_UI_API_URL a server on another port serves a UI that calls port 4200.
 server: $(STAMP)
-	$(PREFECT) server start --host $(PREFECT_HOST) --port $(PREFECT_PORT)
+	exec env PREFECT_UI_API_URL=$(PREFECT_API) PREFECT_SERVER_API_HOST=$(PREFECT_HOST) \
+		PREFECT_SERVER_API_PORT=$(PREFECT_PORT) \
+		$(PREFECT) server start --host $(PREFECT_HOST) --port $(PREFECT_PORT)
 
 deploy: $(STAMP)
 	$(DEPLOY_ENV) $(PREFECT) work-pool create $(PACTWATCH_POOL) --type process --overwrite
 	$(DEPLOY_ENV) $(PREFECT) --no-prompt deploy --all
 
+# exec: the worker is make's own child, so a SIGTERM to make reaches it (through a shell in
+# between it was orphaned and kept running).
 worker: $(STAMP)
-	PREFECT_API_URL=$(PREFECT_API) $(PREFECT) worker start --pool $(PACTWATCH_POOL) --type process
+	exec env PREFECT_API_URL=$(PREFECT_API) \
+		$(PREFECT) worker start --pool $(PACTWATCH_POOL) --type process
 
 automations: $(STAMP)
 	PREFECT_API_URL=$(PREFECT_API) $(BIN)/python automations/install.py

@@ -1,6 +1,11 @@
 """Tagging speed: MB/s on one core (thread CPU time) and per-article time against the budget.
 
-Run: .venv/bin/python bench/bench_tagging.py [--repeat N]
+Run: .venv/bin/python bench/bench_tagging.py [--repeat N] [--show tune|check|all|none]
+     .venv/bin/python bench/bench_tagging.py --real-only   (accuracy + MB/s on real text only)
+
+First part: accuracy on the real development set (bench_tagging_real: tune / check halves,
+P/R/F1 by document x entity, exact counts, F1 per language, trap false positives) and the
+tagging throughput on those passages beside the figure measured before the multilingual work.
 
 Measures the default watchlist and a 5,000-entity synthetic one (people with surnames and
 titles, agreements with acronyms, ambiguous words), on the seed article (if the shared corpus
@@ -21,6 +26,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_tagging_real import evaluate, load_real, shared_corpus, throughput  # noqa: E402
 
 from extractors.tagging.tagger import Tagger  # noqa: E402
 from extractors.tagging.watchlist import (  # noqa: E402
@@ -30,9 +38,13 @@ from extractors.tagging.watchlist import (  # noqa: E402
     parse_watchlist,
 )
 
-SEED = REPO.parent / "shared" / "corpus" / "seed" / "japan-forward-kishida-verdun.txt"
+SEED = shared_corpus() / "seed" / "japan-forward-kishida-verdun.txt"
 EXTRACTION_MS = 18.0
 BUDGET_SHARE = 0.05
+# MB/s (thread CPU, median of 400 passes per text) of the tagger at d099647, before the
+# multilingual work, on the 60 real passages plus the seed article: 12.99, 13.35, 13.07 in
+# three runs on the shared 2-core development machine (calibration loop 0.25-0.40 ms).
+BASE_REAL_MBPS = 13.1
 SYLLABLES = "ka ki ku ke ko sa shi su se so ta to na ni no ha hi fu mo ya yu ra ri ro wa".split()
 
 
@@ -151,10 +163,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--entities", type=int, default=5000)
+    parser.add_argument("--show", default="none", help="print per-document errors of a half")
+    parser.add_argument("--real-only", action="store_true")
     args = parser.parse_args()
 
-    print(f"calibration: 10k-iteration Python loop = {calibration_ms():.3f} ms CPU")
+    calibration = calibration_ms()
+    print(f"calibration: 10k-iteration Python loop = {calibration:.3f} ms CPU")
     default = load_watchlist(default_watchlist_path())
+    real_part(Tagger(default), args.show, max(5, args.repeat))
+    if args.real_only:
+        return
     start = time.perf_counter()
     tagger = Tagger(default)
     print(f"default watchlist: {len(default.entities)} entities, "
@@ -181,6 +199,21 @@ def main() -> None:
     report("default watchlist, news text", tagger, texts, args.repeat)
     report("5,000-entity watchlist, news text", big_tagger, texts, args.repeat)
     report("5,000-entity, dense synthetic mentions", big_tagger, big_texts, args.repeat)
+
+
+def real_part(tagger: Tagger, show: str, repeat: int) -> None:
+    """Accuracy on the real development set and MB/s on its text (plus the seed article)."""
+    data = load_real()
+    if data is None:
+        print("real development set not found (../shared/corpus/tagging-real); skipped")
+        return
+    evaluate(data, tagger.tag, show)
+    texts = [doc["text"] for doc in data["docs"]]
+    if SEED.is_file():
+        texts.append(SEED.read_text(encoding="utf-8"))
+    mbps = throughput(tagger.tag, texts, repeat)
+    print(f"throughput on real passages + seed: {mbps:.2f} MB/s; before the multilingual work "
+          f"{BASE_REAL_MBPS:.2f} MB/s on the development machine ({mbps / BASE_REAL_MBPS:.0%})")
 
 
 if __name__ == "__main__":

@@ -26,32 +26,26 @@ from prefect.utilities.annotations import quote
 from pydantic import WithJsonSchema
 from sqlmodel import Session
 
-from extractors.errors import PactwatchError
+from extractors.errors import ConfigError
 from extractors.listings.sources import Source, load_sources
 from extractors.tagging.watchlist import load_watchlist
 from flows.digest import digest_flow
 from flows.ingest import discover, process, record, record_failures, select_new
 from pactwatch.digest.week import week_of
-from pactwatch.ingest import archive, chunks, fetching, leases, reports, retag
+from pactwatch.ingest import archive, chunks, fetching, leases, records, reports, retag
 from pactwatch.settings import Settings, load_settings
 from storage.db import engine_for
 from storage.models import utcnow
 
-
-def configured_source_names() -> tuple[str, ...]:
-    """Names in the configured sources file, offered as choices in the UI's run form."""
-    try:
-        return tuple(s.name for s in load_sources(load_settings().sources_file))
-    except PactwatchError:
-        return ()
-
-
-# The form offers the configured names; the run checks names against the file it really uses
-# (`sources_file` may name another), so validation is `_choose`'s, not the schema's.
-_CHOICES = {"enum": list(names)} if (names := configured_source_names()) else {}
+# The run form takes source names as free text: the choices cannot be known where the form is
+# built (`make deploy` runs in the deploying shell, the sources file is read on the worker, which
+# may have another one), and a list frozen at deploy time offered names the workers lacked.
+# The run checks the names against the file the worker really reads (`_choose`), before any work.
 SourceNames = Annotated[
     list[str],
-    WithJsonSchema({"type": "array", "uniqueItems": True, "items": {"type": "string", **_CHOICES}}),
+    WithJsonSchema({
+        "type": "array", "uniqueItems": True, "items": {"type": "string"},
+    }),
 ]
 
 
@@ -87,10 +81,13 @@ def coverage(database_url: str, names: list[str], start: date, end: date) -> lis
 
 
 @task(cache_policy=NO_CACHE)
-def publish_coverage(rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+def publish_coverage(rows: list[dict[str, Any]], extra: dict[str, Any], heatmap: str) -> None:
     create_table_artifact(rows, key="backfill-coverage",
-                          description="Per source per day: discovered, new, stored, failed")
+                          description="Per source per day, this run: discovered, new, stored, "
+                                      "failed")
     create_markdown_artifact(reports.coverage_markdown(rows, extra), key="backfill-summary")
+    create_markdown_artifact(heatmap, key="backfill-coverage-map",
+                             description="Sources × days: where the period has holes")
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -121,7 +118,9 @@ def backfill_flow(
     Args:
         start: First day of the period (UTC).
         end: Last day of the period (UTC), inclusive.
-        sources: Which configured sources to backfill; leave empty for all of them.
+        sources: Names from the sources file the workers read (PACTWATCH_SOURCES_FILE on the
+            worker, default config/sources.yaml); empty: all of them. An unknown name fails
+            the run at once, and the error lists the names the worker knows.
         retag_only: Fetch nothing: re-tag the articles already stored for the period with the
             current watchlist.
         render_digests: Afterwards, re-render the weekly digest of every week the period covers.
@@ -131,7 +130,8 @@ def backfill_flow(
         sources_file: Sources YAML to use instead of the configured one.
     """
     started, settings = utcnow(), load_settings()
-    chosen = _choose(load_sources(Path(sources_file or settings.sources_file)), sources)
+    path = Path(sources_file or settings.sources_file)
+    chosen = _choose(load_sources(path), sources, path.resolve())
     names, days = [s.name for s in chosen], chunks.days_between(start, end)
     if retag_only:
         stats = _retag(settings, start, end, names)
@@ -161,8 +161,8 @@ def _fetch_period(
     if todo:
         found = discover(todo_sources, settings, since, until, {})
         pages = discover_archives(todo_sources, days, settings)
-        records, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
-        items = [*records, *found.work, *pages.work]  # archived copies first: no fetch
+        warc_work, warc_failures = index_warcs(warc_files, todo_sources, start, end, settings)
+        items = [*warc_work, *found.work, *pages.work]  # archived copies first: no fetch
         failures = [*found.failures, *pages.failures, *warc_failures]
     discovered, undated = chunks.assign(items, todo)
     fresh, _ = chunks.assign(select_new(records.Discovery(work=items), settings.database_url), todo)
@@ -170,9 +170,11 @@ def _fetch_period(
     broken = {f.source for f in failures}
     plan = chunks.plan_batches(fresh, settings.batch_size)
     record_failures(failures, settings.database_url)
-    progress = create_progress_artifact(0.0, key="backfill-progress",
-                                        description=f"{len(todo)} of {len(names) * len(days)} "
-                                                    "source-days to do")
+    total = len(names) * len(days)
+    progress = create_progress_artifact(100.0 * len(done) / total, key="backfill-progress",
+                                        description=f"{len(todo)} of {total} source-days to do "
+                                                    f"({len(done)} done before)")
+    finished = len(done)
     for number, job in enumerate(plan, 1):
         if job.items:
             outcome = process(quote(job.web()), todo_sources, settings, version,
@@ -182,14 +184,17 @@ def _fetch_period(
             logger.info("batch %d/%d: %d items, %s", number, len(plan), len(job.items),
                         outcome.stored)
         finish_chunks(settings.database_url, chunks.finishable(job.completes, counts, broken))
-        update_progress_artifact(progress, 100.0 * number / len(plan))
-    rows = reports.coverage_rows(coverage(settings.database_url, names, start, end),
-                                 [(n, d) for n in names for d in days])
+        finished += len(job.completes)
+        update_progress_artifact(progress, 100.0 * finished / total)
+    expected = [(n, d) for n in names for d in days]
+    recorded = coverage(settings.database_url, names, start, end)
+    rows = reports.coverage_rows(recorded, expected, done)
     extra = {"source-days skipped (done before)": len(done), "undated items skipped": undated,
              "discovery failures": len(failures)}
-    publish_coverage(rows, extra)
+    publish_coverage(rows, extra, reports.coverage_heatmap(recorded, expected))
     return {"start": str(start), "end": str(end), "chunks_done_before": len(done),
             "chunks_worked": len(todo), "discovered": sum(r["discovered"] for r in rows),
+            "new": sum(r["new"] for r in rows),
             "stored": sum(c["stored"] for c in counts.values()),
             "failed": sum(c["failed"] for c in counts.values()), "undated": undated}
 
@@ -207,16 +212,15 @@ def _retag(settings: Settings, start: date, end: date, names: list[str]) -> dict
     return {"start": str(start), "end": str(end), "retagged": articles, "mentions": mentions}
 
 
-def _choose(configured: list[Source], wanted: list[str]) -> list[Source]:
+def _choose(configured: list[Source], wanted: list[str], where: Path) -> list[Source]:
     """The wanted sources (all when none are named); raise ConfigError for an unknown name."""
     if not wanted:
         return configured
     known = {s.name for s in configured}
     unknown = sorted(set(wanted) - known)
     if unknown:
-        from extractors.errors import ConfigError
-
-        raise ConfigError(f"unknown sources {unknown}; configured: {sorted(known)}")
+        raise ConfigError(f"unknown sources {unknown}: the sources file this worker reads "
+                          f"({where}) names {sorted(known)}")
     return [s for s in configured if s.name in wanted]
 
 

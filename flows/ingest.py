@@ -62,7 +62,9 @@ def discover(
     """Read the listings, conditionally on `states` (empty: read them all, as a backfill does)."""
     urls = [u for s in sources for u in (s.homepage, *s.feeds, *s.sitemaps) if u]
     with leases.hold_for(settings.database_url, urls, fetching.host_policies(sources)):
-        return discovery.discover(sources, settings, datetime.now(UTC), since, until, states)
+        return discovery.discover(
+            sources, settings, datetime.now(UTC), since, until, states, settings.database_url
+        )
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -134,8 +136,11 @@ def previous_summary(database_url: str, flow_name: str) -> dict[str, Any]:
 
 @task(cache_policy=NO_CACHE)
 def publish(totals: dict[str, Any], summary: dict[str, Any], problems: list[dict[str, str]]):
-    create_table_artifact(reports.ingest_table(summary), key="ingest-sources",
-                          description="Per source: discovered, new, stored, failed by kind")
+    if rows := reports.ingest_table(summary):
+        create_table_artifact(rows, key="ingest-sources",
+                              description="Per source: discovered, new, stored, failed by kind")
+    else:
+        create_markdown_artifact(reports.nothing_new_markdown(totals), key="ingest-sources")
     create_markdown_artifact(reports.ingest_markdown(totals, problems), key="ingest-summary")
 
 

@@ -113,8 +113,13 @@ def digest(
         parse_week(week)
     checked(watchlist=True, recipients=send)
     from flows.digest import digest_flow
+    from pactwatch.digest.run import DeliveryIncomplete
 
-    result = digest_flow(week=week, send=send)
+    try:
+        result = digest_flow(week=week, send=send)
+    except DeliveryIncomplete as exc:  # the counts still go to stdout; the exit code says it
+        typer.echo(json.dumps(exc.stats, default=str))
+        raise
     typer.echo(json.dumps(result, default=str))
 
 
@@ -185,22 +190,16 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     if as_json:
         typer.echo(json.dumps(summary))
         return
-    typer.echo(f"database: {redacted(settings.database_url)}")
-    typer.echo(f"articles: {summary['articles']}")
-    typer.echo("mentions per entity:")
-    for entity, n in sorted(summary["mentions"].items(), key=lambda kv: -kv[1]):
-        typer.echo(f"  {entity:40} {n}")
-    typer.echo("fetch failures:")
-    for source, kinds in summary["failures_by_source"].items():
-        typer.echo(f"  {source}: " + ", ".join(f"{k} {n}" for k, n in kinds.items()))
-    for flow, run in summary["last_runs"].items():
-        typer.echo(f"last {flow}: {run['finished']} {json.dumps(run['stats'])}")
+    from pactwatch.status_view import print_status
+
+    print_status(summary, redacted(settings.database_url))
 
 
 @app.command()
 @clean_errors
 def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for stdin.")) -> None:
-    """Tag a text or HTML file with the default watchlist and print the mentions as JSON."""
+    """Tag a text or HTML file with the default watchlist and print the mentions as JSON,
+    each with why it counted (the rule, whom a title + surname resolved to, a pair's evidence)."""
     from extractors.tagging.tagger import Tagger
     from extractors.tagging.watchlist import load_watchlist
     from pactwatch.inputs import text_of
@@ -208,9 +207,9 @@ def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for st
     raw = sys.stdin.buffer.read() if target == "-" else read_file(target)
     text, title = text_of(raw)
     tagger = Tagger(load_watchlist(checked(watchlist=True).watchlist_file))
-    mentions = tagger.tag(text, title=title)
+    explained = tagger.explain(text, title=title)
     counts: dict[str, int] = {}
-    for m in mentions:
+    for m, _ in explained:
         counts[m.entity] = counts.get(m.entity, 0) + 1
     out = {
         "entities": counts,
@@ -221,8 +220,9 @@ def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for st
                 "end": m.end,
                 "text": m.text,
                 "sentence": m.sentence,
+                "why": why,
             }
-            for m in mentions
+            for m, why in explained
         ],
     }
     typer.echo(json.dumps(out, ensure_ascii=False))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from extractors.errors import ConfigError, ExtractionFailed, FetchFailed
+from extractors.errors import ConfigError, ExtractionFailed
 
 
 def read_target(target: str, url: str | None) -> tuple[bytes, str]:
@@ -26,23 +26,19 @@ def read_target(target: str, url: str | None) -> tuple[bytes, str]:
 
 
 def _download(url: str) -> bytes:
+    """The page at `url`, through the fetch boundary like every request (FetchFailed if not)."""
     import asyncio
 
     from extractors.fetch.client import Fetcher, make_client
     from pactwatch.settings import load_settings
 
-    settings = load_settings()
+    options = load_settings().fetch_options()
 
     async def get() -> bytes:
-        async with make_client(settings) as client:
-            return (await Fetcher(client, settings).fetch(url, require_html=True)).body
+        async with make_client(options) as client:
+            return (await Fetcher(client, options).fetch(url, require_html=True)).body
 
-    try:
-        return asyncio.run(get())
-    except FetchFailed:
-        raise
-    except Exception as exc:  # noqa: BLE001 - report any network error as one line
-        raise FetchFailed(url, "connection", str(exc)) from None
+    return asyncio.run(get())
 
 
 def text_of(raw: bytes) -> tuple[str, str]:

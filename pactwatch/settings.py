@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from extractors.errors import ConfigError
+from extractors.fetch.options import FetchOptions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "PACTWATCH_"
@@ -50,7 +51,15 @@ class Settings(BaseModel):
     read_timeout: float = Field(15.0, description="Seconds to wait between bytes.")
     total_timeout: float = Field(60.0, description="Seconds one fetch may take in all.")
     max_body_bytes: int = Field(5_000_000, description="Largest body read, after decompression.")
+    max_download_bytes: int = Field(
+        5_000_000_000, description="Largest file downloaded (a backfill's WARC files)."
+    )
     max_redirects: int = Field(5, description="Redirects followed per fetch.")
+    max_host_wait: float = Field(
+        120.0,
+        description="Seconds a URL may wait for its host's turn (delay, Crawl-delay, "
+        "concurrency) before it is deferred to a later batch.",
+    )
     retries: int = Field(2, description="Retries on timeouts, connection errors, 429 and 5xx.")
     retry_backoff: float = Field(
         0.5, description="First retry delay (s), doubling."
@@ -67,9 +76,33 @@ class Settings(BaseModel):
         "", description="prefect-email EmailServerCredentials block; overrides PACTWATCH_SMTP_*."
     )
     smtp_timeout: float = Field(30.0, description="Seconds for each SMTP operation.")
+    delivery_retry_weeks: int = Field(
+        8, ge=0, description="Each digest run retries undelivered copies of this many past weeks."
+    )
+    delivery_stale_after: float = Field(
+        900.0,
+        ge=0,
+        description="Seconds after which a claim left 'sending' by a dead sender is resolved.",
+    )
     mail_from: str = Field("pactwatch <pactwatch@localhost>", description="From: header.")
     unsubscribe_url: str = Field("", description="List-Unsubscribe URL, if any.")
     timezone: str = Field("Asia/Tokyo", description="Zone of the weekly schedule.")
+
+    def fetch_options(self) -> FetchOptions:
+        """The part of the settings the fetch boundary needs (extractors read no settings)."""
+        return FetchOptions(
+            user_agent=self.user_agent,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            total_timeout=self.total_timeout,
+            max_body_bytes=self.max_body_bytes,
+            max_download_bytes=self.max_download_bytes,
+            max_redirects=self.max_redirects,
+            max_host_wait=self.max_host_wait,
+            retries=self.retries,
+            retry_backoff=self.retry_backoff,
+            allow_private_addresses=self.allow_private_addresses,
+        )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Index,
     LargeBinary,
     Text,
@@ -175,9 +176,11 @@ class DigestRow(SQLModel, table=True):
 class DeliveryRow(SQLModel, table=True):
     """One recipient's copy of a digest.
 
-    `state` moves pending -> sending -> sent | failed. "sending" is committed before the
-    message leaves; a row left "sending" means the outcome is unknown and it is never resent
-    automatically (see `pactwatch.digest.queries.claim_delivery`).
+    `state` moves pending -> sending -> sent | failed | unknown. "sending" is committed before
+    the message leaves, and `stage` records how far the SMTP exchange got (claimed, connected,
+    rcpt-accepted, data-sent). A claim left "sending" by a dead sender is resent when the
+    server cannot have accepted the message (before data-sent) and becomes "unknown" (never
+    resent) when it may have (see `pactwatch.digest.queries.claim_delivery`).
     """
 
     __tablename__ = "delivery"
@@ -187,6 +190,7 @@ class DeliveryRow(SQLModel, table=True):
     digest_id: int = Field(foreign_key="digest.id", index=True, ondelete="CASCADE")
     recipient: str
     state: str = "pending"
+    stage: str | None = None
     message_id: str | None = None
     attempts: int = 0
     last_error: str | None = None
@@ -250,6 +254,20 @@ class HostLeaseRow(SQLModel, table=True):
     holder: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     expires: datetime | None = _when()
     released: datetime | None = _when()
+
+
+class HostRobotsRow(SQLModel, table=True):
+    """What a host's robots.txt said when last read (`extractors.fetch.robots.RobotsRecord`):
+    kept across batches and runs so its outcome and Crawl-delay are not forgotten."""
+
+    __tablename__ = "host_robots"
+
+    host: str = Field(sa_column=Column(Text, primary_key=True))
+    outcome: str = Field(sa_column=Column(Text, nullable=False))
+    rules: str = Field(default="", sa_column=Column(Text, nullable=False))
+    crawl_delay: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    checked: datetime = _when(nullable=False)
 
 
 class QuarantineRow(SQLModel, table=True):

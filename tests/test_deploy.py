@@ -8,9 +8,12 @@ docs/backfill-form.png by `make screenshot-ui` (PACTWATCH_SCREENSHOT names the f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +21,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -46,6 +50,7 @@ class Deployed:
 
     def __init__(self, env: dict[str, str], api: str, site: SampleSite, tmp: Path) -> None:
         self.env, self.api, self.site, self.tmp = env, api, site, tmp
+        self.deploy_output = ""
 
     def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
@@ -54,6 +59,14 @@ class Deployed:
         )
         assert done.returncode == 0, f"prefect {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
         return done
+
+    def make(self, *command: str, env: dict[str, str]) -> str:
+        """Run `make ...` to the end; its output (stdout and stderr)."""
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=300)
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, f"{' '.join(command)}:\n{output}"
+        return output
 
 
 @pytest.fixture(scope="module")
@@ -82,18 +95,20 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
             "PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
         }
         log = (tmp / "server.log").open("w")
-        server = subprocess.Popen(
-            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        # As the runbook has it: `make server`, `make deploy`, `make worker`, the server on a
+        # port of its own; an operator's shell names neither the API nor the sources file there
+        # (the sources file is the worker's business).
+        shell = {k: v for k, v in env.items()
+                 if k not in ("PREFECT_API_URL", "PACTWATCH_SOURCES_FILE")}
+        make = ["make", "--no-print-directory", f"PREFECT_PORT={port}", "PREFECT_HOST=127.0.0.1"]
+        server = subprocess.Popen([*make, "server"], cwd=REPO, env=shell, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
         try:
             _wait_healthy(api, server, tmp / "server.log")
             deployed = Deployed(env, api, site, tmp)
-            deployed.run("work-pool", "create", "pactwatch", "--type", "process", "--overwrite")
-            deployed.run("--no-prompt", "deploy", "--all")
+            deployed.deploy_output = deployed.make(*make, "deploy", env=shell)
             worker = subprocess.Popen(  # one worker for the module, polling every second
-                [str(BIN / "prefect"), "worker", "start", "--pool", "pactwatch", "--type",
-                 "process"], cwd=REPO, env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1"},
+                [*make, "worker"], cwd=REPO, env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1"},
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
             try:
@@ -106,11 +121,15 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
+    """Stop `make` and what it started (its own process group)."""
+    os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=20)
 
 
 def _wait_healthy(api: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -152,7 +171,9 @@ def test_deployments_and_schedules(deployed: Deployed) -> None:
     }
     form = backfill["parameter_openapi_schema"]["properties"]
     assert form["start"]["format"] == form["end"]["format"] == "date"
-    assert form["sources"]["items"]["enum"] == [o["name"] for o in _sources(deployed)]
+    # Free names: the deploying shell does not know the workers' sources file (see below).
+    assert form["sources"]["items"] == {"type": "string"}
+    assert "worker" in form["sources"]["description"]
     for option in ("retag_only", "render_digests", "send_digests"):
         assert form[option]["type"] == "boolean" and form[option]["description"]
     assert form["send_digests"]["default"] is False
@@ -199,6 +220,86 @@ def test_backfill_from_the_run_form(deployed: Deployed) -> None:
     assert any(r["note"] == "nothing found" for r in rows)
 
 
+def test_an_unknown_source_fails_the_run_naming_the_workers_sources(deployed: Deployed) -> None:
+    backfill = _deployment(deployed, "backfill/backfill")
+    run = _api(deployed, "POST", f"/deployments/{backfill['id']}/create_flow_run",
+               json={"parameters": {"start": "2024-01-01", "end": "2024-01-01",
+                                    "sources": ["harbour-times", "nhk-world"]}}).json()
+    state = _wait_final(deployed, run["id"])
+    assert state["type"] == "FAILED"
+    assert "unknown sources ['nhk-world']" in state["message"]
+    names = sorted(o["name"] for o in _sources(deployed))
+    assert str(names) in state["message"] and deployed.env["PACTWATCH_SOURCES_FILE"] in \
+        state["message"]
+
+
+def _run_deployment(deployed: Deployed, name: str, parameters: dict) -> tuple[dict, dict]:
+    """Start a run as the UI does, wait for its end; the run and its artifacts by key."""
+    deployment = _deployment(deployed, name)
+    run = _api(deployed, "POST", f"/deployments/{deployment['id']}/create_flow_run",
+               json={"parameters": parameters}).json()
+    state = _wait_final(deployed, run["id"])
+    assert state["type"] == "COMPLETED", state
+    artifacts = _api(deployed, "POST", "/artifacts/filter",
+                     json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}).json()
+    return run, {a["key"]: a for a in artifacts}
+
+
+def test_a_repeat_backfill_reports_what_it_did(deployed: Deployed) -> None:
+    site = deployed.site
+    period = {"start": str(site.today - timedelta(days=13)), "end": str(site.today - timedelta(
+        days=10)), "sources": ["harbour-times", "pacific-ledger"]}
+    _run_deployment(deployed, "backfill/backfill", period)  # does the work (if not done yet)
+    _, again = _run_deployment(deployed, "backfill/backfill", period)
+    assert again["backfill-progress"]["data"] == 100.0  # chunks done before count as done
+    summary = again["backfill-summary"]["data"]
+    assert "This run: discovered 0, new 0, stored 0, failed 0" in summary, summary
+    assert "source-days skipped (done before): 8" in summary
+    rows = again["backfill-coverage"]["data"]
+    rows = json.loads(rows) if isinstance(rows, str) else rows
+    assert all(r["note"].startswith("done by an earlier run") for r in rows)
+    picture = again["backfill-coverage-map"]["data"]
+    grid = picture.split("```")[1].strip("\n").splitlines()[3:]
+    assert [line.split()[0] for line in grid] == ["harbour-times", "pacific-ledger"]
+    assert all(len(line.split()[1]) == 4 and set(line.split()[1]) <= {"▇", "░"}
+               for line in grid)
+
+
+def test_a_quiet_ingest_says_nothing_new(deployed: Deployed) -> None:
+    _run_deployment(deployed, "ingest/ingest", {})
+    _, quiet = _run_deployment(deployed, "ingest/ingest", {})  # the site answers 304 now
+    latest = quiet["ingest-sources"]
+    assert latest["type"] == "markdown" and latest["data"].startswith("Nothing new")
+    newest = _api(deployed, "POST", "/artifacts/latest/filter",
+                  json={"artifacts": {"key": {"any_": ["ingest-sources"]}}}).json()
+    assert [a["data"] for a in newest] == [latest["data"]]
+
+
+def test_the_digest_artifact_shows_apostrophes(deployed: Deployed) -> None:
+    site = deployed.site
+    quotes = [a for a in site.articles if "'" in a.title and "Quad" in a.title]
+    assert quotes, "the sample site has a title with an apostrophe that names the Quad"
+    _run_deployment(deployed, "ingest/ingest", {})
+    week = quotes[0].published.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%G-W%V")
+    _, published = _run_deployment(deployed, "weekly-digest/weekly-digest",
+                                   {"week": week, "send": False})
+    markdown = published[f"weekly-digest-{week.lower()}"]["data"]
+    assert quotes[0].title.split(":")[-1].strip() in markdown
+    assert "&#39;" not in markdown and "&amp;" not in markdown
+
+
+def test_redeploy_is_quiet_and_keeps_the_schedules(deployed: Deployed) -> None:
+    port = deployed.api.split(":")[-1].split("/")[0]
+    shell = {k: v for k, v in deployed.env.items()
+             if k not in ("PREFECT_API_URL", "PACTWATCH_SOURCES_FILE")}
+    for output in (deployed.deploy_output,
+                   deployed.make("make", f"PREFECT_PORT={port}", "deploy", env=shell)):
+        assert "FutureWarning" not in output and "deprecated" not in output, output
+    ingest = _deployment(deployed, "ingest/ingest")
+    assert [s["schedule"]["cron"] for s in ingest["schedules"]] == [NEVER]
+    assert _deployment(deployed, "backfill/backfill")["schedules"] == []
+
+
 def _wait_final(deployed: Deployed, run_id: str, timeout: float = 180) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -223,6 +324,34 @@ def test_screenshot_of_backfill_form(deployed: Deployed, tmp_path: Path) -> None
         check=True, capture_output=True, timeout=120,
     )
     assert out.stat().st_size > 20_000
+    page = _dom(url, tmp_path)
+    assert "Can't connect" not in page
+    assert "sources" in page and "retag_only" in page.replace("Retag only", "retag_only")
+
+
+def _dom(url: str, tmp_path: Path) -> str:
+    """The page's DOM once its scripts ran (headless Chromium)."""
+    assert CHROMIUM is not None
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=30000",
+         f"--user-data-dir={tmp_path / 'chromium-dom'}", "--dump-dom", url],
+        check=True, capture_output=True, text=True, timeout=120,
+    )
+    return done.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install -y chromium)")
+def test_the_ui_shows_this_servers_data(deployed: Deployed, tmp_path: Path) -> None:
+    """`make server PREFECT_PORT=N`: the UI calls the API on N (it used to call 4200)."""
+    backfill = _deployment(deployed, "backfill/backfill")
+    ui = deployed.api.removesuffix("/api")
+    settings = httpx.get(f"{ui}/ui-settings", timeout=10).json()
+    assert settings["api_url"] == deployed.api
+    page = _dom(f"{ui}/deployments/deployment/{backfill['id']}", tmp_path)
+    assert "Can't connect" not in page
+    # Only this server has a deployment with this id: the details shown come from it.
+    shown = re.findall(r'p-key-value__value[^"]*">([^<]+)</div>', page)
+    assert backfill["id"] in shown and "flows/backfill.py:backfill_flow" in shown, page[-3000:]
 
 
 def test_automation_installs_once(deployed: Deployed) -> None:

@@ -24,12 +24,14 @@ SETTINGS = load_settings(
         "PACTWATCH_RETRY_BACKOFF": "0.02",
     }
 )
+OPTIONS = SETTINGS.fetch_options()
 
 
 def fetch(url: str, require_html: bool = True, settings=SETTINGS):
     async def go():
-        async with make_client(settings) as client:
-            fetcher = Fetcher(client, settings, {}, HostPolicy(4, 0))
+        options = settings.fetch_options()
+        async with make_client(options) as client:
+            fetcher = Fetcher(client, options, {}, HostPolicy(4, 0))
             try:
                 return await fetcher.fetch(url, require_html=require_html), fetcher
             except FetchFailed as exc:
@@ -118,7 +120,8 @@ def test_connection_refused() -> None:
         url = site.url("/gone")
     result, fetcher = fetch(url)
     assert isinstance(result, FetchFailed) and result.kind == "connection"
-    assert fetcher.attempts[url] == SETTINGS.retries + 1
+    assert "robots.txt unreachable" in result.reason  # RFC 9309: then nothing is fetched
+    assert fetcher.attempts == {url.replace("/gone", "/robots.txt"): SETTINGS.retries + 1}
 
 
 def test_robots_disallow_is_honoured() -> None:
@@ -168,8 +171,8 @@ def test_per_host_concurrency_limit() -> None:
     with loopback(routes) as site:
 
         async def go():
-            async with make_client(SETTINGS) as client:
-                fetcher = Fetcher(client, SETTINGS, {site.base_url: HostPolicy(2, 0)})
+            async with make_client(OPTIONS) as client:
+                fetcher = Fetcher(client, OPTIONS, {site.base_url: HostPolicy(2, 0)})
                 return await asyncio.gather(*(fetcher.fetch(site.url(f"/p{i}")) for i in range(8)))
 
         pages = asyncio.run(go())
@@ -260,8 +263,8 @@ def test_robots_server_error_disallows_and_crawl_delay_is_honoured() -> None:
     with loopback(routes) as site:
 
         async def go():
-            async with make_client(SETTINGS) as client:
-                fetcher = Fetcher(client, SETTINGS, {}, HostPolicy(4, 0))
+            async with make_client(OPTIONS) as client:
+                fetcher = Fetcher(client, OPTIONS, {}, HostPolicy(4, 0))
                 return await asyncio.gather(*(fetcher.fetch(site.url(f"/p{i}")) for i in range(2)))
 
         started = time.monotonic()

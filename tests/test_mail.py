@@ -21,7 +21,8 @@ from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from pactwatch.digest import queries, run
-from pactwatch.digest.mail import DeliveryReport, MailOptions, deliver
+from pactwatch.digest.delivery import DeliveryReport, deliver
+from pactwatch.digest.mail import MailOptions
 from pactwatch.settings import Settings
 from storage.db import make_engine
 from storage.models import DeliveryRow
@@ -117,7 +118,7 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
 
 def digest_once(settings: Settings) -> DeliveryReport:
     prepared = run.prepare(settings, WEEK)
-    return run.send(settings, WEEK, prepared.outgoing)
+    return run.send(settings, [prepared])[WEEK]
 
 
 def deliveries(settings: Settings) -> dict[str, DeliveryRow]:
@@ -200,16 +201,18 @@ def test_an_unreachable_server_fails_everyone_until_it_is_back(
     assert len(digest_once(up).delivered) == 3
 
 
-def test_an_interrupted_delivery_is_never_resent(smtp_server: Server, settings: Settings) -> None:
+def test_a_fresh_claim_of_another_run_is_left_alone(
+    smtp_server: Server, settings: Settings
+) -> None:
     settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp_server.port})
     prepared = run.prepare(settings, WEEK)
     engine = make_engine(settings.database_url)
-    with Session(engine) as s, s.begin():  # a run that died after claiming a@ but before marking
+    with Session(engine) as s, s.begin():  # a run that is sending a@ right now
         queries.claim_delivery(s, prepared.outgoing[0].digest_id, "a@example.org", "<x@y>")
     engine.dispose()
-    report = run.send(settings, WEEK, prepared.outgoing)
+    report = run.send(settings, [prepared])[WEEK]
     assert report.delivered == ["b@example.org", "c@example.org"]
-    assert "may have been delivered" in report.failed["a@example.org"]
+    assert "being sent by another run" in report.failed["a@example.org"]
     assert smtp_server.inbox.to("a@example.org") == []
 
 
@@ -303,7 +306,9 @@ def test_the_flow_sends_nothing_for_a_delivered_week(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     smtp_server.inbox.reject = {"b@example.org"}
-    first = digest_flow(week=WEEK)
+    with pytest.raises(run.DeliveryIncomplete) as failed:
+        digest_flow(week=WEEK)
+    first = failed.value.stats
     assert first["delivered"] == ["a@example.org"] and list(first["failed"]) == ["b@example.org"]
     smtp_server.inbox.reject = set()
     second = digest_flow(week=WEEK)
@@ -333,7 +338,7 @@ def test_server_and_login_can_come_from_an_email_credentials_block(
     prepared = run.prepare(settings, WEEK)
     engine = make_engine(settings.database_url)
     try:
-        report = deliver(engine, WEEK, prepared.outgoing, options)
+        report = deliver(engine, prepared.outgoing, options)[WEEK]
     finally:
         engine.dispose()
     assert len(report.delivered) == 3 and len(smtp_server.inbox.messages) == 3
@@ -389,7 +394,7 @@ def test_the_digest_works_the_same_on_postgresql(pg_url: str, settings: Settings
     prepared = run.prepare(pg, WEEK)
     assert (prepared.articles, prepared.entities) == (7, 3)
     assert prepared.full.subject == "pactwatch weekly — 2024-W10: 7 articles on 3 tracked items"
-    first = run.send(pg, WEEK, prepared.outgoing)
+    first = run.send(pg, [prepared])[WEEK]
     assert len(first.delivered) == 3
-    again = run.send(pg, WEEK, run.prepare(pg, WEEK).outgoing)
+    again = run.send(pg, [run.prepare(pg, WEEK)])[WEEK]
     assert again.delivered == [] and len(again.skipped) == 3

@@ -19,6 +19,11 @@ from extractors.tagging.watchlist import (
 )
 
 REQUIRED_IDS = {
+    "shigeru-ishiba",
+    "sanae-takaichi",
+    "donald-trump",
+    "lee-jae-myung",
+    "squad",
     "fumio-kishida",
     "joe-biden",
     "yoon-suk-yeol",

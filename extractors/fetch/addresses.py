@@ -70,10 +70,17 @@ def _refusal(
 
 
 def check_url(url: str) -> None:
-    """Refuse anything but an http(s) URL with a host."""
-    parts = urlsplit(url)
+    """Refuse anything but an http(s) URL with a host (invalid-url), and a URL whose host or
+    port cannot be parsed (bad-url)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check: out of range or not a number
+    except ValueError as exc:
+        raise FetchFailed(url, "bad-url", f"{type(exc).__name__}: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchFailed(url, "invalid-url", "only http(s) URLs with a host are fetched")
+    if len(parts.hostname) > 253 or max(len(label) for label in parts.hostname.split(".")) > 63:
+        raise FetchFailed(url, "bad-url", "host name longer than DNS allows (RFC 1035)")
 
 
 def check_address(url: str, allow_private: bool) -> None:

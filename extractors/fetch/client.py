@@ -3,11 +3,16 @@
 Every way a fetch can go wrong ends as `FetchFailed(url, kind, reason)` with one of the kinds
 below, so a batch can record it as a row and carry on:
 
-    invalid-url        not an http(s) URL
+    invalid-url        not an http(s) URL, or no host
+    bad-url            a URL that cannot be parsed or encoded (a host name IDNA refuses, a
+                       bad port or IPv6 literal, any length): the URL parser's error
     forbidden-address  resolves to a private, loopback, link-local or multicast address
                        (SSRF guard, addresses.py: checked on every hop and at connect time)
-    robots             disallowed by the site's robots.txt
-    timeout            connect, read or total time exceeded (after retries)
+    robots             disallowed by the site's robots.txt, or robots.txt unreachable
+    deferred           the host's turn (its concurrency, delay or Crawl-delay) did not come
+                       within `max_host_wait`: not a failure of the URL, offer it again later
+    timeout            connect, read or total time exceeded (after retries); the total time
+                       starts when the host gives the fetch its turn
     connection         refused, reset or DNS failure (after retries)
     http-status        a 4xx/5xx answer (5xx, 408 and 429 retried first, honouring Retry-After)
     redirect           too many redirects, a loop, or a redirect to a non-HTTP scheme
@@ -15,10 +20,12 @@ below, so a batch can record it as a row and carry on:
     bad-encoding       a Content-Encoding we cannot decode, or a corrupt compressed body
     not-html           the body is not HTML/XHTML (only checked where HTML is required)
 
+Nothing else escapes `fetch` or `download`: httpx's errors and the URL parser's are translated
+here (`_translated`), so a batch records one failure per bad item and fetches the rest.
 Bodies are decoded here, not by httpx, so that the cap holds *during* decompression: httpx
-would inflate a whole network chunk at once, and one 64 KB chunk of a brotli bomb is gigabytes.
-robots.txt (RFC 9309): fetched once per host per `Fetcher`, capped at 500 KB; 4xx or
-unreachable means everything is allowed, 5xx means nothing is; `Crawl-delay` raises the
+would inflate a whole network chunk at once, and one 64 KB chunk of a brotli bomb is gigabytes
+(extractors/inflate.py). robots.txt is read per RFC 9309 with Protego (robots.py): once per
+host per `Fetcher`, or not at all while a remembered record is fresh; `Crawl-delay` raises the
 host's delay.
 """
 
@@ -28,33 +35,29 @@ import asyncio
 import random
 import ssl
 import time
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
+from typing import BinaryIO, TypeVar
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import certifi
 import httpx
 
 from extractors.errors import FetchFailed
 from extractors.fetch.addresses import ForbiddenAddress, check_url, vetted_transport
-from pactwatch.settings import Settings
-
-try:  # brotli >= 1.2 can bound its output; older bindings cannot, so we do not ask for br
-    import brotli
-
-    if not hasattr(brotli.Decompressor(), "can_accept_more_data"):
-        brotli = None
-except ImportError:  # pragma: no cover - brotli is a dependency
-    brotli = None
+from extractors.fetch.options import FetchOptions
+from extractors.fetch.robots import RobotsRecord, product_token, read_robots
+from extractors.inflate import ACCEPT_ENCODING, BoundedDecoder
+from extractors.urls import host_key
 
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 30.0
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-ROBOTS_MAX_BYTES = 500_000
-ACCEPT_ENCODING = "gzip, deflate, br" if brotli else "gzip, deflate"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,21 +91,21 @@ class HostPolicy:
     delay: float = 1.0
 
 
-def make_client(settings: Settings) -> httpx.AsyncClient:
+def make_client(options: FetchOptions) -> httpx.AsyncClient:
     """The one client of a batch: keep-alive, our User-Agent, timeouts, no automatic redirects.
 
     Every connection goes through the SSRF guard's `VettedBackend` (addresses.py); redirects
     are followed by `Fetcher`, hop by hop. Create it inside the event loop that uses it.
     """
     timeout = httpx.Timeout(
-        settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
+        options.read_timeout, connect=options.connect_timeout, pool=options.total_timeout
     )
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     return httpx.AsyncClient(
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+        headers={"User-Agent": options.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
         timeout=timeout,
         follow_redirects=False,
-        transport=vetted_transport(settings.allow_private_addresses, tls_context(), limits),
+        transport=vetted_transport(options.allow_private_addresses, tls_context(), limits),
     )
 
 
@@ -120,7 +123,20 @@ class _Host:
     next_start: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    robots: RobotFileParser | None = None
+    robots: RobotsRecord | None = None
+
+
+class _Budget:
+    """A fetch's total time: it starts when the host first gives the fetch its turn, so time
+    spent waiting for politeness is never counted as the fetch being slow."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.timer = asyncio.timeout(None)
+
+    def start(self) -> None:
+        if self.seconds is not None and self.timer.when() is None:
+            self.timer.reschedule(asyncio.get_running_loop().time() + self.seconds)
 
 
 class Fetcher:
@@ -129,19 +145,25 @@ class Fetcher:
     def __init__(
         self,
         client: httpx.AsyncClient,
-        settings: Settings,
+        options: FetchOptions,
         policies: Mapping[str, HostPolicy] | None = None,
         default: HostPolicy = HostPolicy(),
         guard: Callable[[str], None] | None = None,
+        robots: Mapping[str, RobotsRecord] | None = None,
     ) -> None:
         """`guard(url)` vets every hop before it is requested (raising FetchFailed); the
         default, `check_url`, refuses non-HTTP URLs. Addresses are vetted where connections
-        are made (`make_client`'s transport), without a blocking lookup in the event loop."""
+        are made (`make_client`'s transport), without a blocking lookup in the event loop.
+        `robots` (host key -> record) is what earlier batches learnt; fresh records are used
+        instead of reading robots.txt again, and `robots_records()` returns what this one used.
+        """
         self.guard = guard or check_url
         self.client = client
         self.default = default
-        self.settings = settings
-        self.policies = dict(policies or {})
+        self.options = options
+        self.agent = product_token(options.user_agent)
+        self.policies = {host_key(key): policy for key, policy in (policies or {}).items()}
+        self.known_robots = dict(robots or {})
         self.hosts: dict[str, _Host] = {}
         self.attempts: dict[str, int] = {}
 
@@ -149,25 +171,51 @@ class Fetcher:
         self, url: str, headers: Mapping[str, str] | None = None, require_html: bool = False
     ) -> Page:
         """Fetch `url` following redirects; raise FetchFailed with a kind and a reason."""
+        budget = _Budget(self.options.total_timeout)
         try:
-            return await asyncio.wait_for(
-                self._fetch(url, headers or {}, require_html), self.settings.total_timeout
-            )
+            async with budget.timer:
+                return await _translated(
+                    url, self._follow(url, headers or {}, require_html, budget=budget)
+                )
         except TimeoutError:
-            raise FetchFailed(
-                url, "timeout", f"took longer than {self.settings.total_timeout:g} s in all"
-            ) from None
-        except httpx.HTTPError as exc:  # anything httpx raises that is not a transport error
-            raise FetchFailed(url, "connection", _describe(exc)) from None
-        except ForbiddenAddress as exc:  # the connection layer's own check (addresses.py)
-            raise FetchFailed(url, "forbidden-address", str(exc)) from None
+            total = self.options.total_timeout
+            raise FetchFailed(url, "timeout", f"took longer than {total:g} s in all") from None
 
-    async def _fetch(self, url: str, headers: Mapping[str, str], require_html: bool) -> Page:
+    async def download(self, url: str, target: Path) -> Path:
+        """Stream `url` into the file `target` (through `target`.part, renamed when complete),
+        following redirects like `fetch`, at most `options.max_download_bytes` after
+        decompression. No total time limit (a WARC file is large); the read timeout holds.
+        Raises FetchFailed as `fetch` does, OSError when the file cannot be written."""
+        partial = target.with_name(target.name + ".part")
+        try:
+            with partial.open("wb") as out:
+                await _translated(url, self._follow(url, {}, False, out, _Budget(None)))
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(target)
+        return target
+
+    def robots_records(self) -> dict[str, RobotsRecord]:
+        """What each host's robots.txt said, as used by this fetcher (to remember it)."""
+        return {key: host.robots for key, host in self.hosts.items() if host.robots}
+
+    async def _follow(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        require_html: bool,
+        out: BinaryIO | None = None,
+        budget: _Budget | None = None,
+    ) -> Page:
+        """Request `url` and each redirect target in turn, every hop vetted before it is sent."""
         current, seen = url, {url}
-        for _ in range(self.settings.max_redirects + 1):
+        for _ in range(self.options.max_redirects + 1):
             self.guard(current)
             await self._check_robots(current)
-            response_headers, status, body = await self._get_with_retries(current, headers)
+            response_headers, status, body = await self._get_with_retries(
+                current, headers, out, budget
+            )
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:
                 nxt = urljoin(current, response_headers["location"])
                 if urlsplit(nxt).scheme not in ("http", "https"):
@@ -183,171 +231,127 @@ class Fetcher:
             if require_html and status != 304:
                 ensure_html(page)
             return page
-        raise FetchFailed(url, "redirect", f"more than {self.settings.max_redirects} redirects")
+        raise FetchFailed(url, "redirect", f"more than {self.options.max_redirects} redirects")
 
     async def _get_with_retries(
-        self, url: str, headers: Mapping[str, str]
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        out: BinaryIO | None = None,
+        budget: _Budget | None = None,
+        cap: int | None = None,
     ) -> tuple[dict[str, str], int, bytes]:
-        retries = self.settings.retries
+        retries = self.options.retries
         for attempt in range(retries + 1):
             self.attempts[url] = self.attempts.get(url, 0) + 1
             try:
-                result = await self._get(url, headers)
+                result = await self._get(url, headers, cap, out, budget)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if attempt == retries:
                     kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
                     raise FetchFailed(url, kind, _describe(exc)) from None
-                await asyncio.sleep(_backoff(self.settings.retry_backoff, attempt))
+                await asyncio.sleep(_backoff(self.options.retry_backoff, attempt))
                 continue
             response_headers, status, _ = result
             if status in RETRY_STATUSES and attempt < retries:
                 await asyncio.sleep(
-                    _retry_after(response_headers) or _backoff(self.settings.retry_backoff, attempt)
+                    _retry_after(response_headers) or _backoff(self.options.retry_backoff, attempt)
                 )
                 continue
             return result
         raise AssertionError("unreachable")
 
     async def _get(
-        self, url: str, headers: Mapping[str, str], cap: int | None = None
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        cap: int | None = None,
+        out: BinaryIO | None = None,
+        budget: _Budget | None = None,
     ) -> tuple[dict[str, str], int, bytes]:
-        cap = self.settings.max_body_bytes if cap is None else cap
-        host = await self._host(url)
-        async with host.gate:
-            async with host.lock:
-                wait = host.next_start - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                host.next_start = time.monotonic() + host.delay
+        """One request, in the host's turn. The body is kept in memory (a robots.txt read,
+        `cap` given, keeps the first `cap` bytes of a larger body), or written to `out` (from
+        its start: a retried download starts again) with the download cap."""
+        prefix = cap is not None
+        if cap is None:
+            cap = self.options.max_body_bytes if out is None else self.options.max_download_bytes
+        host = self._host(url)
+        async with self._turn(url, host):
+            if budget is not None:
+                budget.start()
             async with self.client.stream("GET", url, headers=dict(headers)) as response:
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 if response.status_code >= 300:
                     return response_headers, response.status_code, b""
                 declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > cap:
+                if not prefix and declared.isdigit() and int(declared) > cap:
                     raise FetchFailed(url, "too-large", f"Content-Length {declared} > cap {cap}")
-                decoder = BoundedDecoder(url, response_headers.get("content-encoding", ""), cap)
+                if out is not None:
+                    out.seek(0)
+                    out.truncate()
+                encoding = response_headers.get("content-encoding", "")
+                decoder = BoundedDecoder(url, encoding, cap, out, prefix)
                 async for chunk in response.aiter_raw():
-                    decoder.feed(chunk)
+                    if not decoder.feed(chunk):
+                        break
                 return response_headers, response.status_code, decoder.finish()
 
-    async def _host(self, url: str) -> _Host:
-        parts = urlsplit(url)
-        key = f"{parts.scheme}://{parts.netloc}"
+    @asynccontextmanager
+    async def _turn(self, url: str, host: _Host) -> AsyncIterator[None]:
+        """Wait for the host's turn (its concurrency, then its delay since the last start).
+        A URL that would wait longer than `options.max_host_wait` is deferred: FetchFailed
+        kind "deferred", to be offered again later, never a timeout."""
+        limit = self.options.max_host_wait
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(host.gate.acquire(), limit)
+        except TimeoutError:
+            raise _deferred(url, host, limit) from None
+        try:
+            async with host.lock:
+                wait = host.next_start - time.monotonic()
+                if wait > 0 and time.monotonic() + wait - started > limit:
+                    raise _deferred(url, host, limit)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                host.next_start = time.monotonic() + host.delay
+            yield
+        finally:
+            host.gate.release()
+
+    def _host(self, url: str) -> _Host:
+        key = host_key(url)
         host = self.hosts.get(key)
         if host is None:
-            policy = self.policies.get(key) or self.policies.get(parts.netloc) or self.default
+            policy = self.policies.get(key) or self.default
             host = _Host(asyncio.Semaphore(policy.concurrency), policy.delay)
             self.hosts[key] = host
         return host
 
     async def _check_robots(self, url: str) -> None:
-        host = await self._host(url)
+        key, host = host_key(url), self._host(url)
         async with host.robots_lock:  # concurrent first fetches of a host read it once
             if host.robots is None:
-                host.robots = await self._load_robots(url)
-                crawl_delay = host.robots.crawl_delay(self.settings.user_agent)
-                if crawl_delay:
-                    host.delay = max(host.delay, float(crawl_delay))
-        if not host.robots.can_fetch(self.settings.user_agent, url):
-            raise FetchFailed(url, "robots", "disallowed by robots.txt")
+                known = self.known_robots.get(key)
+                if known is None or not known.fresh(datetime.now(UTC)):
+                    known = await read_robots(self._robots_get, key, url, self.agent)
+                host.robots = known
+                if known.crawl_delay:
+                    host.delay = max(host.delay, known.crawl_delay)
+        if not host.robots.allows(url, self.agent):
+            raise FetchFailed(url, *host.robots.refusal())
 
-    async def _load_robots(self, url: str) -> RobotFileParser:
-        """robots.txt of the URL's host: missing (4xx) or unreachable allows all, 5xx none."""
-        parser = RobotFileParser()
-        robots_url = urljoin(url, "/robots.txt")
-        try:
-            _, status, body = await self._get(robots_url, {}, cap=ROBOTS_MAX_BYTES)
-        except (FetchFailed, httpx.HTTPError):
-            status, body = 404, b""
-        if status >= 500 or status == 429:
-            parser.disallow_all = True
-        elif status == 200:
-            parser.parse(body.decode("utf-8", errors="replace").splitlines())
-        else:
-            parser.allow_all = True
-        return parser
+    async def _robots_get(self, url: str, cap: int) -> tuple[dict[str, str], int, bytes]:
+        """A robots.txt request: retried like any, its body cut (not refused) at `cap`."""
+        return await _translated(url, self._get_with_retries(url, {}, cap=cap))
 
 
-class BoundedDecoder:
-    """Undo Content-Encoding (gzip, deflate, br; stacked or not) without exceeding `cap` bytes.
-
-    Every stage is asked for at most the room left under the cap, so a compression bomb is
-    refused after `cap` bytes of output, never inflated in memory first.
-    Raises FetchFailed(too-large) past the cap, FetchFailed(bad-encoding) on an unknown
-    encoding or corrupt data.
-    """
-
-    def __init__(self, url: str, content_encoding: str, cap: int) -> None:
-        self.url, self.cap = url, cap
-        names = [n.strip().lower() for n in content_encoding.split(",")]
-        names = [n for n in names if n and n != "identity"]
-        # Encodings are listed in the order applied, so they are undone in reverse.
-        self.stages = [_Stage(url, name) for name in reversed(names)]
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.raw = 0
-
-    def feed(self, data: bytes) -> None:
-        self.raw += len(data)
-        if self.raw > self.cap:
-            raise FetchFailed(self.url, "too-large", f"body exceeds cap of {self.cap} bytes")
-        for stage in self.stages:
-            data = stage.decode(data, self.cap)
-        self._keep(data)
-
-    def finish(self) -> bytes:
-        return b"".join(self.chunks)
-
-    def _keep(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.cap:
-            raise FetchFailed(self.url, "too-large", f"body exceeds cap of {self.cap} bytes")
-        if data:
-            self.chunks.append(data)
-
-
-class _Stage:
-    """One decompressor whose total output is bounded by the cap."""
-
-    def __init__(self, url: str, name: str) -> None:
-        self.url, self.name, self.produced = url, name, 0
-        self.errors: tuple[type[Exception], ...] = (zlib.error,)
-        self.inflate: Callable[[bytes, int], bytes]
-        if name in ("gzip", "x-gzip"):
-            self.inflate = zlib.decompressobj(zlib.MAX_WBITS | 32).decompress
-        elif name == "deflate":
-            self.inflate = self._deflate
-        elif name == "br" and brotli is not None:
-            decompressor = brotli.Decompressor()
-            self.errors = (brotli.error,)
-            self.inflate = lambda data, limit: decompressor.process(
-                data, output_buffer_limit=limit
-            )
-        else:
-            raise FetchFailed(url, "bad-encoding", f"unsupported Content-Encoding {name!r}")
-
-    def decode(self, data: bytes, cap: int) -> bytes:
-        """Decompress `data`, asking for one byte more than the room left under `cap`."""
-        if not data:
-            return b""
-        try:
-            out = self.inflate(data, cap - self.produced + 1)
-        except self.errors as exc:
-            reason = f"corrupt {self.name} body: {exc}"
-            raise FetchFailed(self.url, "bad-encoding", reason) from None
-        self.produced += len(out)
-        if self.produced > cap:
-            raise FetchFailed(self.url, "too-large", f"body exceeds cap of {cap} bytes")
-        return out
-
-    def _deflate(self, data: bytes, limit: int) -> bytes:
-        # 'deflate' should be zlib-wrapped, but many servers send a raw stream: look at the
-        # header once (RFC 1950: method 8, header a multiple of 31).
-        if not hasattr(self, "_zlib"):
-            wrapped = len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-            self._zlib = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        return self._zlib.decompress(data, limit)
+def _deferred(url: str, host: _Host, limit: float) -> FetchFailed:
+    return FetchFailed(
+        url, "deferred",
+        f"its host's turn (delay {host.delay:g} s, Crawl-delay included) did not come within "
+        f"{limit:g} s; offered again in a later batch",
+    )
 
 
 def ensure_html(page: Page) -> None:
@@ -371,6 +375,19 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     if value.strip().isdigit():
         return min(float(value), MAX_RETRY_AFTER)
     return None
+
+
+async def _translated(url: str, work: Awaitable[T]) -> T:
+    """Await `work`, turning every error a URL or the network can cause into FetchFailed:
+    the one place where httpx's errors (and the URL parser's) become ours."""
+    try:
+        return await work
+    except ForbiddenAddress as exc:  # the connection layer's own check (addresses.py)
+        raise FetchFailed(url, "forbidden-address", str(exc)) from None
+    except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError (IDNA) is a ValueError
+        raise FetchFailed(url, "bad-url", _describe(exc)[:300]) from None
+    except httpx.HTTPError as exc:  # anything httpx raises that is not a transport error
+        raise FetchFailed(url, "connection", _describe(exc)) from None
 
 
 def _describe(exc: Exception) -> str:

@@ -12,23 +12,23 @@ follows from it. Its methods are pure transitions; storage persists the states.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
-import courlan
 import feedparser
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from lxml import html as lxml_html
 
-from extractors.errors import DiscoveryFailed
+from extractors.errors import DiscoveryFailed, FetchFailed
+from extractors.inflate import gunzip
+from extractors.urls import canonical_url  # noqa: F401 - also imported from here (article)
 
 MAX_XML_BYTES = 50_000_000
 FEED_BACKOFF = timedelta(hours=1)  # after n failures in a row: wait 1 h * 2**(n-1) ...
@@ -121,15 +121,6 @@ class Listing:
     feeds: list[str] = field(default_factory=list)
 
 
-def canonical_url(url: str, base: str | None = None) -> str:
-    """Normalise a URL for identity: lower-case host, no fragment, no tracking parameters."""
-    absolute = urljoin(base, url.strip()) if base else url.strip()
-    try:
-        return courlan.normalize_url(absolute, strict=True)
-    except ValueError:
-        return absolute
-
-
 def parse_feed(body: bytes, url: str) -> Listing:
     """Parse RSS 0.9x/1.0/2.0, Atom or JSON Feed into candidates."""
     if body.lstrip()[:1] == b"{":
@@ -183,11 +174,12 @@ def _parse_json_feed(body: bytes, url: str) -> Listing:
 
 def parse_sitemap(body: bytes, url: str) -> Listing:
     """Parse an XML sitemap, sitemap index, news sitemap, gzipped sitemap or text sitemap."""
-    if body[:2] == b"\x1f\x8b":
+    if body[:2] == b"\x1f\x8b":  # a .gz file: inflated at most to the cap, never whole
         try:
-            body = gzip.decompress(body)[: MAX_XML_BYTES + 1]
-        except (OSError, EOFError) as exc:
-            raise DiscoveryFailed(url, "parse", f"bad gzip: {exc}") from None
+            body = gunzip(url, body, MAX_XML_BYTES)
+        except FetchFailed as exc:
+            kind = "too-large" if exc.kind == "too-large" else "parse"
+            raise DiscoveryFailed(url, kind, f"gzipped sitemap: {exc.reason}") from None
     text_start = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text_start.startswith(b"<"):
         return _parse_text_sitemap(body, url)

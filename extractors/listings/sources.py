@@ -36,6 +36,13 @@ class Source(BaseModel):
         None,
         description="Archive page URL pattern for backfills, e.g. https://x/archive/{day:%Y/%m/%d}/",
     )
+    language: str | None = Field(
+        None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="Main language of the articles, a BCP 47 tag (en, ja, ko, fil, hi); optional",
+    )
+    country: str | None = Field(
+        None, pattern=r"^[A-Z]{2}$", description="Where the outlet is based, ISO 3166 alpha-2",
+    )
 
 
 def load_sources(path: str | Path) -> list[Source]:

@@ -1,6 +1,7 @@
-"""Compile a Watchlist into one Aho-Corasick automaton (the single pass over the text).
+"""Compile a Watchlist into Aho-Corasick automata (one pass over the text, two for non-ASCII).
 
-Every phrase the tagger cares about is a key of the same automaton, tagged with its role:
+Every phrase the tagger cares about is a key of the automaton (ASCII keys) or of the wide
+one, tagged with its role:
 aliases, surnames, acronyms, `not` phrases, context words and country names. One scan of the
 normalised text yields all of them; the rules in `tagger_rules` then decide what counts.
 """
@@ -25,12 +26,16 @@ AMBIGUOUS = 4  # common word ("Quad"): counts only in the tracked sense
 NOT = 5  # looks like a mention but is not: suppresses overlapping hits of the entity
 CONTEXT = 6  # shows the tracked sense of the entity in the sentence
 COUNTRY = 7  # names a country (ref is the ISO code)
+TITLED = 8  # surname + title in a script without spaces (岸田首相, 윤 대통령): counts, licenses
+SENSE = 9  # another sense of the entity's acronym/common word: none counts in that article
 
 # Thai, kana, CJK, Hangul: scripts written without spaces, so their keys are not padded.
 _NO_SPACES_SCRIPT = re.compile(
     r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 )
 _SHORT_CAPS = re.compile(r"^[A-Z][A-Z.]{0,7}$")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 class Entry(NamedTuple):
@@ -63,16 +68,19 @@ class Scan:
     countries: list[tuple[int, int, str]] = field(default_factory=list)
     nots: list[tuple[int, int, int]] = field(default_factory=list)
     context: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)  # (offset, entities)
+    senses: set[int] = field(default_factory=set)  # entities shown in another sense
 
 
 @dataclass(frozen=True)
 class Compiled:
     """The automaton plus per-entity lookups the rules need."""
 
-    automaton: ahocorasick.Automaton
+    automaton: ahocorasick.Automaton  # ASCII keys
+    wide: ahocorasick.Automaton  # keys with other characters
     entities: tuple[Entity, ...]
     index: dict[str, int]
     titles: tuple[tuple[str, ...], ...]  # per entity: normalised " title " suffixes
+    title_ends: tuple[re.Pattern[str] | None, ...]  # per entity: " (title|...) $" or None
     variants: dict[int, tuple[int, ...]]  # generic entity index -> variant indexes
     country_of: tuple[str, ...]  # per entity: leader country code or ""
     country_words: frozenset[str]  # normalised country names/demonyms
@@ -88,16 +96,26 @@ def compile_watchlist(watchlist: Watchlist) -> Compiled:
     for country in watchlist.countries:
         for phrase in country.names:
             _add(keys, phrase, Entry(COUNTRY, country.code, _caps(phrase)))
-    automaton = ahocorasick.Automaton()
+    for phrase, codes in watchlist.joint_names:
+        for code in codes:
+            _add(keys, phrase, Entry(COUNTRY, code, None))
+    # Non-ASCII keys (岸田, 쿼드, Japón) slow the automaton on plain English ~3x, so they get
+    # their own, run only on text whose normalised form is not ASCII.
+    automaton, wide = ahocorasick.Automaton(), ahocorasick.Automaton()
     for key, entries in keys.items():
-        padded = not _NO_SPACES_SCRIPT.search(key)
-        stored = f" {key} " if padded else key
+        bare = bool(_NO_SPACES_SCRIPT.search(key))
+        # Acronyms are also found glued to CJK text (協定(RAA)は, 日比RAA): stored unpadded and
+        # checked for Latin letters/digits beside them in the scan instead.
+        checked = not bare and all(e.role == ACRONYM for e in entries)
+        stored = key if bare or checked else f" {key} "
         # Offsets back to the original text: start = end - delta_start, stop = end - delta_stop.
-        deltas = (len(stored) - 1, 1) if padded else (len(stored), 0)
-        automaton.add_word(stored, (*deltas, _group_context(entries)))
-    if len(automaton) == 0:
-        automaton.add_word("\x00\x00", (2, 0, ()))
-    automaton.make_automaton()
+        deltas = (len(stored), 0) if bare or checked else (len(stored) - 1, 1)
+        target = automaton if key.isascii() else wide
+        target.add_word(stored, (*deltas, _group_context(entries), checked))
+    for built in (automaton, wide):
+        if len(built) == 0:
+            built.add_word("\x00\x00", (2, 0, (), False))
+        built.make_automaton()
     index = {e.id: i for i, e in enumerate(entities)}
     variants: dict[int, list[int]] = {}
     for i, e in enumerate(entities):
@@ -105,9 +123,11 @@ def compile_watchlist(watchlist: Watchlist) -> Compiled:
             variants.setdefault(index[e.variant_of], []).append(i)
     return Compiled(
         automaton=automaton,
+        wide=wide,
         entities=entities,
         index=index,
         titles=tuple(_titles(e) for e in entities),
+        title_ends=tuple(_title_end(_titles(e)) for e in entities),
         variants={k: tuple(v) for k, v in variants.items()},
         country_of=tuple(e.country if e.kind in ("leader", "person") else "" for e in entities),
         country_words=frozenset(
@@ -122,6 +142,11 @@ def _phrases(entity: Entity) -> list[tuple[str, int, frozenset[str] | None]]:
     out += [(p, FULL, _caps(p)) for p in entity.full_names]
     if entity.surname:
         out.append((entity.surname, SURNAME, None))
+        out.append((entity.surname + "s", SURNAME, None))  # German genitive: Bidens, Kishidas
+    for _, surname in entity.surnames:
+        out.append((surname, SURNAME, None))
+        out += [(p, TITLED, None) for p in titled_forms(surname, entity.titles)]
+    out += [(p, SENSE, None) for p in entity.senses]
     for acronym in entity.acronyms:
         out.append((acronym, ACRONYM, frozenset({cased_form(acronym)})))
         out.append((acronym + "s", ACRONYM, frozenset({cased_form(acronym) + "s"})))
@@ -129,6 +154,22 @@ def _phrases(entity: Entity) -> list[tuple[str, int, frozenset[str] | None]]:
     out += [(p, AMBIGUOUS, _caps(p)) for p in entity.ambiguous]
     out += [(p, NOT, None) for p in entity.not_phrases]
     out += [(p, CONTEXT, _caps(p)) for p in entity.context]
+    return out
+
+
+def titled_forms(surname: str, titles: tuple[str, ...]) -> list[str]:
+    """Surname + title in scripts that write them together: 岸田首相, 岸田氏, バイデン米大統領,
+    윤 대통령 / 윤대통령, and title + surname for Han titles (总统拜登). Latin titles ("President")
+    stay prefixes, checked in `titles.surname_licence`."""
+    out: list[str] = []
+    for title in titles:
+        if _LATIN.search(title) or not _NO_SPACES_SCRIPT.search(surname):
+            continue
+        if _HANGUL.search(title):
+            if _HANGUL.search(surname):
+                out += [f"{surname} {title}", surname + title]
+        elif not _HANGUL.search(surname):
+            out += [surname + title, title + surname]
     return out
 
 
@@ -157,5 +198,13 @@ def _add(keys: dict[str, list[Entry]], phrase: str, entry: Entry) -> None:
         keys.setdefault(key, []).append(entry)
 
 
+def _title_end(titles: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex for "the text ends with one of these titles" (a C call instead of a loop)."""
+    if not titles:
+        return None
+    return re.compile(" (?:" + "|".join(re.escape(t.strip()) for t in titles) + ") $")
+
+
 def _titles(entity: Entity) -> tuple[str, ...]:
-    return tuple(sorted({" " + normalize(t).strip() + " " for t in entity.titles}, key=len))
+    latin = [t for t in entity.titles if _LATIN.search(t)]
+    return tuple(sorted({" " + normalize(t).strip() + " " for t in latin}, key=len))

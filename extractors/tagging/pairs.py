@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 
 from extractors.tagging.keys import Compiled, Hit
-from extractors.tagging.text import Sentences
+from extractors.tagging.text import Sentences, lead_end
 
 
 class Places:
@@ -40,11 +40,25 @@ class Places:
     def all_codes(self) -> set[str]:
         return {code for _, code in self._named}
 
+    def weights(self, lead_end: int) -> dict[str, int]:
+        """Country code -> how strongly the article names it: each naming counts 1, or 2 in
+        the lead (the countries of a leader or ministry named count like the country)."""
+        out: dict[str, int] = {}
+        for offset, code in self._named:
+            out[code] = out.get(code, 0) + (2 if offset < lead_end else 1)
+        return out
+
 
 def attribute(
-    compiled: Compiled, kept: list[Hit], sentences: Sentences, places: Places, text: str
+    compiled: Compiled,
+    kept: list[Hit],
+    sentences: Sentences,
+    places: Places,
+    text: str,
+    why: dict[tuple[int, int], str] | None = None,
 ) -> list[tuple[int, int, int]]:
-    """(entity index, start, end) for every counted hit, generic agreements resolved."""
+    """(entity index, start, end) for every counted hit, generic agreements resolved. `why`,
+    when given, receives (entity, start) -> the evidence a pair was chosen from."""
     out: list[tuple[int, int, int]] = []
     pending: list[Hit] = []
     article_pairs: set[int] = set()
@@ -66,11 +80,27 @@ def attribute(
         if chosen:
             article_pairs.update(chosen)
             out += [(v, hit.start, hit.end) for v in chosen]
+            if why is not None:
+                for v in chosen:
+                    why[(v, hit.start)] = "pair named in the sentence: " + _codes(compiled, v)
         else:
             pending.append(hit)
     for hit in pending:
-        target = _article_pair(compiled, hit.entity, article_pairs, places)
+        target = _article_pair(compiled, hit.entity, article_pairs, places, lead_end(text))
         out.append((target, hit.start, hit.end))
+        if why is not None and target in article_pairs:
+            why[(target, hit.start)] = (
+                "no pair in the sentence; the article's other mentions name "
+                + _codes(compiled, target)
+            )
+        elif why is not None:
+            weights = places.weights(lead_end(text))
+            why[(target, hit.start)] = (
+                "no pair in the sentence; the article names the countries "
+                + ", ".join(f"{c} {w}" for c, w in sorted(weights.items(), key=lambda x: -x[1]))
+                + (" (lead counts double) -> " + _codes(compiled, target)
+                   if target != hit.entity else " -> no single pair: generic")
+            )
     out.sort(key=lambda m: (m[1], m[0]))
     return out
 
@@ -126,15 +156,25 @@ def _plural(text: str, hit: Hit) -> bool:
 
 
 def _article_pair(
-    compiled: Compiled, generic: int, article_pairs: set[int], places: Places
+    compiled: Compiled, generic: int, article_pairs: set[int], places: Places, lead_end: int
 ) -> int:
-    """The article's only pair for this generic agreement, else the generic itself."""
+    """The pair the article as a whole is about, for a mention whose sentence names none:
+    among the pairs other mentions were attributed to (else all tracked pairs), the one whose
+    least-named party the article names most (weighted by the lead); a tie stays generic. So
+    a side remark ("the only predecessor is Australia") does not outweigh the article."""
     variants = compiled.variants[generic]
     mine = [v for v in variants if v in article_pairs]
     if len(mine) == 1:
         return mine[0]
-    if mine:
-        return generic
-    named = places.all_codes()
-    possible = [v for v in variants if set(compiled.entities[v].parties) <= named]
-    return possible[0] if len(possible) == 1 else generic
+    weights = places.weights(lead_end)
+    scored = {
+        v: min(weights.get(code, 0) for code in compiled.entities[v].parties)
+        for v in (mine or variants)
+    }
+    best = max(scored.values())
+    winners = [v for v, score in scored.items() if score == best]
+    return winners[0] if best > 0 and len(winners) == 1 else generic
+
+
+def _codes(compiled: Compiled, index: int) -> str:
+    return "–".join(compiled.entities[index].parties)

@@ -18,25 +18,40 @@ from extractors.tagging.keys import (
     FULL,
     NOT,
     QUALIFIED,
+    SENSE,
     SURNAME,
+    TITLED,
     Compiled,
     Hit,
     Scan,
 )
 from extractors.tagging.pairs import Places, attribute
+from extractors.tagging.people import glued, people
 from extractors.tagging.text import Sentences, cased_form, normalize
-from extractors.tagging.titles import neighbours_ok, surname_licence
 
 Span = tuple[Any, ...]  # (start, end, ...)
 
 
 def scan(compiled: Compiled, text: str) -> Scan:
-    """The one pass: every key hit, split by role, case-checked where the key is cased."""
+    """The one pass: every key hit, split by role, case-checked where the key is cased (a
+    second pass over the non-ASCII keys only when the text has non-ASCII letters)."""
     norm = " " + normalize(text) + " "
     found = Scan(text=text, norm=norm)
+    _collect(found, compiled.automaton.iter(norm))
+    if not norm.isascii():
+        _collect(found, compiled.wide.iter(norm))
+        found.context.sort()
+    return found
+
+
+def _collect(found: Scan, matches: Any) -> None:
+    text, norm = found.text, found.norm
     hits, countries, nots, context = found.hits, found.countries, found.nots, found.context
-    for end, (d_start, d_stop, entries) in compiled.automaton.iter(norm):
+    for end, (d_start, d_stop, entries, checked) in matches:
         start, stop = end - d_start, end - d_stop
+        # norm is text shifted by its one-space pad: norm[start] is the character before.
+        if checked and (_latin_alnum(norm[start]) or _latin_alnum(norm[stop + 1])):
+            continue
         for role, ref, cased in entries:
             if cased is not None and cased_form(text[start:stop]) not in cased:
                 continue
@@ -46,9 +61,14 @@ def scan(compiled: Compiled, text: str) -> Scan:
                 context.append((start, ref))
             elif role == NOT:
                 nots.append((start, stop, ref))
+            elif role == SENSE:
+                found.senses.add(ref)
             else:
                 hits.append(Hit(start, stop, role, ref))
-    return found
+
+
+def _latin_alnum(char: str) -> bool:
+    return char.isascii() and char.isalnum()
 
 
 def leftmost_longest(spans: list[Span]) -> list[Span]:
@@ -74,46 +94,51 @@ def _longest_hits(hits: list[Hit]) -> list[Hit]:
     return chosen
 
 
-def resolve(compiled: Compiled, found: Scan, sentences: Sentences) -> list[tuple[int, int, int]]:
-    """Apply every rule; returns (entity index, start, end) per counted mention."""
+def resolve(
+    compiled: Compiled,
+    found: Scan,
+    sentences: Sentences,
+    published: str = "",
+    why: dict[tuple[int, int], str] | None = None,
+) -> list[tuple[int, int, int]]:
+    """Apply every rule; returns (entity index, start, end) per counted mention. `published`
+    (ISO date or "") resolves office titles to the holder on that day."""
     if not found.hits:
         return []
     hits = found.hits
     if found.nots:
         hits = [h for h in hits if not _inside_not(h, found.nots)]
-    hits = _longest_hits(hits)
-    people = _people(compiled, found, hits, sentences)
+    text = found.text
+    # Only names written in kana or Hangul can be glued to a longer word (cheap test first).
+    hits = _longest_hits([
+        h for h in hits
+        if (text[h.start] < "\u3040" and text[h.end - 1] < "\u3040")
+        or not glued(text, h.start, h.end)
+    ])
+    persons = fold_brackets(found.text, people(compiled, found, hits, sentences, published))
     named = [(s, code) for s, _, code in leftmost_longest(found.countries)]
-    named += [(h.start, compiled.country_of[h.entity]) for h in people]
+    named += [(h.start, compiled.country_of[h.entity]) for h in persons]
     places = Places(sentences, named)
-    kept = people + _others(compiled, found, hits, sentences, places)
-    return attribute(compiled, kept, sentences, places, found.text)
+    kept = persons + _others(compiled, found, hits, sentences, places)
+    if why is not None:
+        for hit in kept:
+            why[(hit.entity, hit.start)] = _REASONS.get(hit.role, "")
+    return attribute(compiled, kept, sentences, places, found.text, why)
+
+
+_REASONS = {
+    FULL: "name or alias",
+    TITLED: "title + surname: the office holder on the article's date",
+    SURNAME: "surname: the nearest full name before it is this person, or none is and the "
+    "person is distinctive, named elsewhere in the article, or the country is named",
+    ACRONYM: "acronym: its expansion is in the article or its sentence shows the sense",
+    AMBIGUOUS: "common word in the tracked sense (context words or members named)",
+    QUALIFIED: "shared name with its parties named in the sentence",
+}
 
 
 def _inside_not(hit: Hit, nots: list[tuple[int, int, int]]) -> bool:
     return any(e == hit.entity and s < hit.end and hit.start < t for s, t, e in nots)
-
-
-def _people(
-    compiled: Compiled, found: Scan, hits: list[Hit], sentences: Sentences
-) -> list[Hit]:
-    """Rule 2: full references always count; a surname alone needs distinctive or a licence."""
-    full = {h.entity for h in hits if h.role == FULL and compiled.entities[h.entity].surname}
-    surnames = [
-        h for h in hits if h.role == SURNAME and neighbours_ok(compiled, found, h, sentences)
-    ]
-    licensed = full | {
-        h.entity
-        for h in surnames
-        if h.entity not in full
-        and not compiled.entities[h.entity].distinctive
-        and surname_licence(compiled, found, h)
-    }
-    kept = [h for h in hits if h.role == FULL and compiled.entities[h.entity].surname]
-    for hit in surnames:
-        if compiled.entities[hit.entity].distinctive or hit.entity in licensed:
-            kept.append(hit)
-    return kept
 
 
 def _others(
@@ -124,14 +149,19 @@ def _others(
     places: Places,
 ) -> list[Hit]:
     """Rules 3-4 and qualified aliases: non-person hits that count."""
-    others = [h for h in hits if not compiled.entities[h.entity].surname]
+    others = [
+        h for h in hits
+        if not compiled.entities[h.entity].surname
+        and not (h.entity in found.senses and h.role in (ACRONYM, AMBIGUOUS))
+    ]
     expanded = {h.entity for h in others if h.role == FULL}
     context: dict[int, list[int]] = {}
     for offset, entity_indexes in found.context:
         for entity_index in entity_indexes:
             context.setdefault(entity_index, []).append(offset)
     kept: list[Hit] = []
-    for hit in _fold_acronyms(found.text, others):
+    others = fold_brackets(found.text, others)
+    for hit in others:
         licensed = hit.role == FULL or hit.entity in expanded
         if licensed and hit.role != ACRONYM:
             kept.append(hit)
@@ -143,11 +173,26 @@ def _others(
             if _acronym_counts(found.text, others, hit, in_context):
                 kept.append(hit)
         elif hit.role == AMBIGUOUS:
-            if in_context or _near_parties(sentences, places, sentence, parties):
+            if (
+                in_context
+                or _near_parties(sentences, places, sentence, parties)
+                or _document_sense(found.text, hit, places, parties, context)
+            ):
                 kept.append(hit)
         elif hit.role == QUALIFIED and parties <= set(places.named(sentence)):
             kept.append(hit)
     return _propagate_ambiguous(found.text, others, kept)
+
+
+def _document_sense(
+    text: str, hit: Hit, places: Places, parties: set[str], context: dict[int, list[int]]
+) -> bool:
+    """Rule 4, article-wide: a capitalised (or caseless-script) "Quad" counts when the article
+    names two of its members and uses one of its context words anywhere - the sense of a word
+    is the article's, not the sentence's (its other senses were ruled out by `senses`)."""
+    if text[hit.start].islower() or not context.get(hit.entity):
+        return False
+    return len(places.all_codes() & parties) >= 2
 
 
 def _near_parties(sentences: Sentences, places: Places, sentence: int, parties: set[str]) -> bool:
@@ -172,27 +217,41 @@ def _propagate_ambiguous(text: str, candidates: list[Hit], kept: list[Hit]) -> l
         if h.role == AMBIGUOUS
         and h.entity in established
         and (h.entity, h.start) not in have
-        and text[h.start : h.start + 1].isupper()
+        and not text[h.start].islower()
     ]
     return sorted(kept + extra, key=lambda h: h.start) if extra else kept
 
 
-def _fold_acronyms(text: str, hits: list[Hit]) -> list[Hit]:
-    """Rule 3: "Expansion (ACR)" and "ACR (Expansion)" are one mention spanning both."""
+def fold_brackets(text: str, hits: list[Hit]) -> list[Hit]:
+    """Rule 3 and the bracket convention: "Expansion (ACR)", "ACR (Expansion)", 쿼드(Quad),
+    阿尔巴尼斯(Anthony Albanese), 상호접근 협정(RAA·일본명 원활화 협정): the names of an entity in
+    brackets right after one of its names are one mention spanning all of them."""
     out: list[Hit] = []
     for hit in hits:
         prev = out[-1] if out else None
-        if prev is not None and prev.entity == hit.entity and {prev.role, hit.role} == {
-            FULL,
-            ACRONYM,
-        }:
-            gap = text[prev.end : hit.start]
-            if gap.strip() == "(" and text[hit.end : hit.end + 1] == ")":
-                prev.end = hit.end + 1
-                prev.role = FULL
+        if prev is not None and prev.entity == hit.entity:
+            if hit.start < prev.end:  # inside the bracket group already folded into prev
+                prev.role = FULL if FULL in (prev.role, hit.role) else prev.role
                 continue
+            gap = text[prev.end : hit.start]
+            if gap.strip() in ("(", "（"):
+                close = _closing(text, hit.start)
+                if close > 0:
+                    prev.end = close + 1
+                    prev.role = FULL if FULL in (prev.role, hit.role) else prev.role
+                    continue
         out.append(hit)
     return out
+
+
+def _closing(text: str, start: int) -> int:
+    """Offset of the bracket closing the group `start` is in (within 80 characters), or -1."""
+    for at in range(start, min(len(text), start + 80)):
+        if text[at] in ")）":
+            return at
+        if text[at] in "(（\n":
+            return -1
+    return -1
 
 
 def _acronym_counts(text: str, hits: list[Hit], hit: Hit, licensed: bool) -> bool:

@@ -25,7 +25,7 @@ class WatchlistError(ConfigError):
 
 KINDS = frozenset({"leader", "person", "agreement", "framework", "organisation"})
 ORDERS = frozenset({"given-surname", "surname-given"})
-TOP_KEYS = frozenset({"schema", "countries", "entities"})
+TOP_KEYS = frozenset({"schema", "countries", "joint_names", "entities"})
 COUNTRY_KEYS = frozenset({"name", "names"})
 
 # key -> type tag; "str" required ones are listed in REQUIRED.
@@ -41,6 +41,7 @@ ENTITY_FIELDS: dict[str, str] = {
     "given": "strs",
     "orders": "strs",
     "distinctive": "bool",
+    "titled_only": "bool",
     "titles": "strs",
     "nicknames": "strs",
     "not": "strs",
@@ -50,11 +51,18 @@ ENTITY_FIELDS: dict[str, str] = {
     "ambiguous": "strs",
     "context": "strs",
     "note": "str",
+    "names": "langs",
+    "surnames": "langs",
+    "senses": "strs",
+    "terms": "terms",
 }
 REQUIRED = ("id", "kind", "name")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CODE = re.compile(r"^[A-Z]{2}$")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+_LANG = re.compile(r"^[a-z]{2,3}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TERM_KEYS = frozenset({"office", "from", "to"})
 
 
 def check_top(data: Any, source: str) -> None:
@@ -127,7 +135,10 @@ def check_entity(raw: Any, index: int, source: str) -> dict[str, Any]:
     for acronym in fields["acronyms"]:
         if not _ACRONYM.match(acronym):
             raise WatchlistError(source, f"{where}: acronym {acronym!r} must be upper-case A-Z/0-9")
-    for key in ("aliases", "acronyms", "native", "nicknames", "not", "qualified", "ambiguous"):
+    if fields["surnames"] and not fields["surname"]:
+        raise WatchlistError(source, f"{where}: 'surnames' needs 'surname'")
+    for key in ("aliases", "acronyms", "native", "nicknames", "not", "qualified", "ambiguous",
+                "senses"):
         for phrase in fields[key]:
             if not key_forms(phrase):
                 raise WatchlistError(source, f"{where}: {key} entry {phrase!r} has no letters")
@@ -164,6 +175,29 @@ def check_references(
             raise WatchlistError(source, f"{where}: 'qualified' aliases need 'parties'")
 
 
+def check_joint_names(
+    raw: Any, countries: Mapping[str, object], source: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`joint_names`: phrases that name several countries at once (日豪 = Japan and
+    Australia, 한일 = Korea and Japan), phrase -> list of at least two known codes."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise WatchlistError(source, "'joint_names' must be a mapping of phrase -> [codes]")
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for phrase, codes in raw.items():
+        where = f"joint name {phrase!r}"
+        if not isinstance(phrase, str) or not key_forms(phrase):
+            raise WatchlistError(source, f"{where}: must be a phrase with letters")
+        if not isinstance(codes, list) or len(codes) < 2:
+            raise WatchlistError(source, f"{where}: needs a list of at least two country codes")
+        for code in codes:
+            if code not in countries:
+                raise WatchlistError(source, f"{where}: country code {code!r} not in 'countries'")
+        out.append((phrase, tuple(codes)))
+    return tuple(out)
+
+
 def check_alias_owners(claims: list[tuple[str, str, str]], source: str) -> None:
     """No normalised alias may belong to two entities: (entity id, field, phrase) claims."""
     owner: dict[str, tuple[str, str]] = {}
@@ -181,6 +215,10 @@ def check_alias_owners(claims: list[tuple[str, str, str]], source: str) -> None:
 def _field(raw: Mapping[Any, Any], key: str, kind: str, where: str, source: str) -> Any:
     """Read one typed field with its default; wrong types are errors, not silent casts."""
     value = raw.get(key)
+    if kind == "langs":
+        return _langs(value, key, where, source)
+    if kind == "terms":
+        return _terms(value, where, source)
     if kind == "bool":
         if value is None:
             return False
@@ -200,3 +238,43 @@ def _field(raw: Mapping[Any, Any], key: str, kind: str, where: str, source: str)
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise WatchlistError(source, f"{where}: '{key}' must be a list of non-empty strings")
     return tuple(v.strip() for v in value)
+
+
+def _langs(value: Any, key: str, where: str, source: str) -> tuple[tuple[str, str], ...]:
+    """`names`/`surnames`: language code -> phrase or list of phrases, as (lang, phrase)."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise WatchlistError(source, f"{where}: '{key}' must map a language code to names")
+    out: list[tuple[str, str]] = []
+    for lang, phrases in value.items():
+        if not isinstance(lang, str) or not _LANG.match(lang):
+            raise WatchlistError(source, f"{where}: '{key}' language {lang!r} is not like 'ja'")
+        items = [phrases] if isinstance(phrases, str) else phrases
+        if not isinstance(items, list) or not all(isinstance(p, str) and key_forms(p)
+                                                  for p in items):
+            raise WatchlistError(source, f"{where}: '{key}.{lang}' must be names with letters")
+        out += [(lang, p.strip()) for p in items]
+    return tuple(out)
+
+
+def _terms(value: Any, where: str, source: str) -> tuple[tuple[str, str, str], ...]:
+    """`terms`: [{office, from, to?}] with ISO dates; (office, from, to or "")."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise WatchlistError(source, f"{where}: 'terms' must be a list of {{office, from, to}}")
+    out: list[tuple[str, str, str]] = []
+    for term in value:
+        if not isinstance(term, Mapping) or set(map(str, term)) - TERM_KEYS:
+            raise WatchlistError(source, f"{where}: each term is {{office, from, to}} only")
+        # YAML reads 2021-10-04 as a date; str() of it is the ISO form again.
+        office, start, end = (str(term.get(k) or "") for k in ("office", "from", "to"))
+        if not office or not _DATE.match(start) or (end and not _DATE.match(end)):
+            raise WatchlistError(
+                source, f"{where}: term needs 'office' and dates like 2021-10-04 ({dict(term)})"
+            )
+        if end and end < start:
+            raise WatchlistError(source, f"{where}: term of {office!r} ends before it starts")
+        out.append((office, start, end))
+    return tuple(out)

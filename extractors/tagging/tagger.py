@@ -12,20 +12,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from extractors.tagging.keys import compile_watchlist
 from extractors.tagging.rules import resolve, scan
-from extractors.tagging.text import Sentences
+from extractors.tagging.text import LEAD_CHARS, Sentences, lead_end
 from extractors.tagging.watchlist import Watchlist
 
 __all__ = ["LEAD_CHARS", "Mention", "Tagger", "tag_text"]
-
-# The lead is the first paragraph, or the first LEAD_CHARS characters when that is longer,
-# but never more than LEAD_MAX (text without paragraph breaks would otherwise be all lead).
-LEAD_CHARS = 400
-LEAD_MAX = 1000
-
 
 @dataclass(frozen=True)
 class Mention:
@@ -61,17 +56,23 @@ class Tagger:
         """Pickle as the watchlist only; the automaton is rebuilt on the other side."""
         return (Tagger, (self.watchlist,))
 
-    def tag(self, text: str, title: str = "") -> list[Mention]:
-        """Mentions in `text`, sorted by start. Salient = in the lead or named in `title`."""
+    def tag(
+        self, text: str, title: str = "", published: date | datetime | str | None = None
+    ) -> list[Mention]:
+        """Mentions in `text`, sorted by start. Salient = in the lead or named in `title`.
+
+        `published` (the article's date) resolves office titles: "President Lee" counts for
+        Lee Jae-myung only while he holds the office (or as "former President Lee").
+        """
         if not text:
             return []
         sentences = Sentences(text)
-        found = resolve(self._compiled, scan(self._compiled, text), sentences)
+        found = resolve(self._compiled, scan(self._compiled, text), sentences, _day(published))
         if not found:
             return []
         entities = self._compiled.entities
         in_title = self.entity_ids(title) if title else frozenset()
-        lead_end = _lead_end(text)
+        end_of_lead = lead_end(text)
         return [
             _mention(
                 entities[index].id,
@@ -79,10 +80,26 @@ class Tagger:
                 end,
                 text[start:end],
                 sentences.text(sentences.index(start)),
-                start < lead_end or entities[index].id in in_title,
+                start < end_of_lead or entities[index].id in in_title,
             )
             for index, start, end in found
         ]
+
+    def explain(
+        self, text: str, title: str = "", published: date | datetime | str | None = None
+    ) -> list[tuple[Mention, str]]:
+        """The mentions of `tag` with why each counted (the rule, the name it resolved to,
+        the evidence for an agreement's pair): what `pactwatch tag` prints."""
+        why: dict[tuple[int, int], str] = {}
+        resolve(self._compiled, scan(self._compiled, text), Sentences(text), _day(published), why)
+        entities = self._compiled.entities
+        index = {e.id: i for i, e in enumerate(entities)}
+        out = []
+        for mention in self.tag(text, title, published):
+            i = index[mention.entity]
+            reason = why.get((i, mention.start), "")
+            out.append((mention, f"{reason} -> {entities[i].label}" if reason else ""))
+        return out
 
     def entity_ids(self, text: str) -> frozenset[str]:
         """Ids of the entities mentioned in `text` (used for the title)."""
@@ -92,20 +109,27 @@ class Tagger:
         return frozenset(self._compiled.entities[index].id for index, _, _ in found)
 
 
-def _lead_end(text: str) -> int:
-    """End of the lead: the first non-empty paragraph, at least LEAD_CHARS, at most LEAD_MAX."""
-    stripped = len(text) - len(text.lstrip())
-    paragraph_end = text.find("\n\n", stripped)
-    if paragraph_end < 0:
-        paragraph_end = len(text)
-    return min(max(paragraph_end, LEAD_CHARS), LEAD_MAX)
+def _day(published: date | datetime | str | None) -> str:
+    """ISO date (YYYY-MM-DD) of `published`, or "" when unknown."""
+    if published is None or published == "":
+        return ""
+    if isinstance(published, datetime):
+        return published.date().isoformat()
+    if isinstance(published, date):
+        return published.isoformat()
+    return published[:10]
 
 
 _CACHE: OrderedDict[str, Tagger] = OrderedDict()
 _CACHE_SIZE = 4
 
 
-def tag_text(text: str, watchlist: Watchlist, title: str = "") -> list[Mention]:
+def tag_text(
+    text: str,
+    watchlist: Watchlist,
+    title: str = "",
+    published: date | datetime | str | None = None,
+) -> list[Mention]:
     """Convenience: tag with a Tagger cached per watchlist version (a few kept, LRU)."""
     tagger = _CACHE.get(watchlist.version)
     if tagger is None:
@@ -114,4 +138,4 @@ def tag_text(text: str, watchlist: Watchlist, title: str = "") -> list[Mention]:
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(watchlist.version)
-    return tagger.tag(text, title)
+    return tagger.tag(text, title, published)

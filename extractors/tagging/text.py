@@ -35,6 +35,20 @@ def _norm_char(char: str) -> str:
     return " "
 
 
+class _CharTable(dict[int, int]):
+    """str.translate table for lower-cased text: letters, digits and combining marks map to
+    themselves, everything else to a space; filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> int:
+        char = chr(code)
+        keep = char.isalnum() or unicodedata.category(char).startswith("M")
+        self[code] = value = code if keep and char != "_" else 32
+        return value
+
+
+_CHAR_TABLE = _CharTable()
+
+
 def normalize(text: str) -> str:
     """Return the normalised copy of `text`; always exactly as long as `text`.
 
@@ -44,9 +58,15 @@ def normalize(text: str) -> str:
     letters, digits and marks among them (é, 岸, 윤) are patched back in.
     """
     raw = text.encode("ascii", "replace")
-    fast = raw.translate(_ASCII_TABLE).decode("ascii")
     if text.isascii():
-        return fast
+        return raw.translate(_ASCII_TABLE).decode("ascii")
+    if raw.count(b"?") * 8 > len(raw):
+        # Mostly non-ASCII (CJK, Hangul): one C-level lower() and translate() through a
+        # per-character cache beat a Python step per character.
+        low = text.lower()
+        if len(low) == len(text):
+            return low.translate(_CHAR_TABLE)
+    fast = raw.translate(_ASCII_TABLE).decode("ascii")
     parts: list[str] = []
     pos = 0
     at = raw.find(b"?")
@@ -82,10 +102,11 @@ def cased_form(text: str) -> str:
     return re.sub(r"[^\w]|_", " ", text).strip()
 
 
-# A sentence ends at a newline, or at . ! ? (plus closing quotes/brackets) followed by space
-# and an upper-case letter, digit or opening quote - but not after an initial ("Joseph R.
-# Biden") or a common abbreviation ("Mr.", "Jr.", "U.S."). Written to start with a single
-# character class and with the abbreviations as fixed-width look-behinds, so the whole split
+# A sentence ends at a newline, at 。！？, or at . ! ? (plus closing quotes/brackets) followed
+# by space and an upper-case letter, digit, CJK/Hangul character or opening quote - but not
+# after an initial ("Joseph R. Biden") or a common abbreviation ("Mr.", "Jr.", "U.S."). Written
+# to start with a single character class and with the abbreviations as fixed-width
+# look-behinds, so the whole split
 # runs inside the regex engine: a Python loop over ~100 candidates costs more than the scan.
 _ABBREVIATIONS = (
     "Mr Mrs Ms Dr Jr Sr St Gen Lt Col Sen Rep Gov Prof No Vs vs Inc Corp Co Adm Capt Sgt Rev "
@@ -94,9 +115,13 @@ _ABBREVIATIONS = (
 _NOT_AFTER = "(?<!\\b[A-Z]\\.)" + "".join(
     f"(?<!\\b{re.escape(word)}\\.)" for word in _ABBREVIATIONS
 )
+# Scripts without capitals (Hangul, kana, CJK) may start a sentence after ". " too; Chinese and
+# Japanese end one at 。！？ (full-width), with no space after, before any closing bracket.
+_STARTS = "A-Z0-9\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
 _SENTENCE_BREAK = re.compile(
-    r"[\n.!?](?:(?<=\n)\n*|" + _NOT_AFTER
-    + r"[\"'”’)\]]*[ \t\r\f\v]+(?=[\"'“‘(\[]?[A-Z0-9]))"
+    r"[\n.!?。！？](?:(?<=\n)\n*|(?<=[。！？])[！？。]*[」』）”’)\]]*[ \t\r\f\v\u3000]*|"
+    + _NOT_AFTER
+    + r"[\"'”’)\]]*[ \t\r\f\v]+(?=[\"'“‘(\[「『]?[" + _STARTS + "]))"
 )
 
 
@@ -181,3 +206,18 @@ def is_title_case_line(text: str, offset: int) -> bool:
         return False
     capitalised = sum(1 for w in words if w[0].isupper())
     return capitalised >= 0.75 * len(words)
+
+
+# The lead is the first paragraph, or the first LEAD_CHARS characters when that is longer,
+# but never more than LEAD_MAX (text without paragraph breaks would otherwise be all lead).
+LEAD_CHARS = 400
+LEAD_MAX = 1000
+
+
+def lead_end(text: str) -> int:
+    """End of the lead: the first non-empty paragraph, at least LEAD_CHARS, at most LEAD_MAX."""
+    stripped = len(text) - len(text.lstrip())
+    paragraph_end = text.find("\n\n", stripped)
+    if paragraph_end < 0:
+        paragraph_end = len(text)
+    return min(max(paragraph_end, LEAD_CHARS), LEAD_MAX)

@@ -34,6 +34,10 @@ _BEFORE_OK = frozenset(
         "asked told according both between how why what where who whether like unlike against "
         "about over via per during among amid despite hosts host meets met thanks unlike "
         "incumbent outgoing new "
+        # function words of the other languages the region's press writes in
+        "nach mit von vom der die das den dem des und für laut sagte sagt auch "
+        "el la los las del de y con según dijo le les et avec selon il lo gli della di e "
+        "o do da dos das com segundo ni si kay nina ng sa "
         + _MONTHS_DAYS
     ).split()
 )
@@ -50,8 +54,14 @@ def neighbours_ok(compiled: Compiled, found: Scan, hit: Hit, sentences: Sentence
     text = found.text
     before = "" if sentences.starts_at(hit.start) else word_before(text, hit.start)
     after = word_after(text, hit.end)
-    suspicious_before = bool(before) and before[0].isupper() and not _before_ok(compiled, before)
-    suspicious_after = bool(after) and after[0].isupper() and after.lower() not in _AFTER_OK
+    suspicious_before = (
+        bool(before) and before[0].isupper() and not _before_ok(compiled, before, hit.entity)
+    )
+    # A genitive ("Bidens Rede") is followed by a noun, capitalised in German.
+    genitive = text[hit.end - 1] == "s" and not compiled.entities[hit.entity].surname.endswith("s")
+    suspicious_after = (
+        bool(after) and after[0].isupper() and after.lower() not in _AFTER_OK and not genitive
+    )
     if not (suspicious_before or suspicious_after):
         return True
     return is_title_case_line(text, hit.start)
@@ -62,12 +72,16 @@ def surname_licence(compiled: Compiled, found: Scan, hit: Hit) -> bool:
     as explicit as a full name, which license the bare surname elsewhere in the article."""
     if word_after(found.text, hit.end).lower() in _GOVERNMENT:
         return True
-    prefix = found.norm[max(0, hit.start - 40) : hit.start + 1]
-    return any(prefix.endswith(title) for title in compiled.titles[hit.entity])
+    ending = compiled.title_ends[hit.entity]
+    return ending is not None and bool(
+        ending.search(found.norm, max(0, hit.start - 40), hit.start + 1)
+    )
 
 
-def _before_ok(compiled: Compiled, word: str) -> bool:
+def _before_ok(compiled: Compiled, word: str, entity: int) -> bool:
     low = normalize(word).strip()
     if low in _BEFORE_OK or low in compiled.country_words:
+        return True
+    if any(title.endswith(f" {low} ") for title in compiled.titles[entity]):
         return True
     return word.endswith(("'s", "’s")) or word.isupper()

@@ -23,6 +23,7 @@ from extractors.tagging.schema import (
     check_alias_owners,
     check_countries,
     check_entity,
+    check_joint_names,
     check_references,
     check_top,
 )
@@ -63,6 +64,7 @@ class Entity:
     given: tuple[str, ...] = ()
     orders: tuple[str, ...] = ()
     distinctive: bool = False
+    titled_only: bool = False  # the surname alone never counts ("Lee"): only with a title
     titles: tuple[str, ...] = ()
     nicknames: tuple[str, ...] = ()
     not_phrases: tuple[str, ...] = ()
@@ -73,6 +75,21 @@ class Entity:
     context: tuple[str, ...] = ()
     note: str = ""
     party_names: tuple[str, ...] = ()
+    names: tuple[tuple[str, str], ...] = ()  # (language, name as that press writes it)
+    surnames: tuple[tuple[str, str], ...] = ()  # (language, surname as written there)
+    senses: tuple[str, ...] = ()  # other senses: anywhere in an article, no acronym counts
+    terms: tuple[tuple[str, str, str], ...] = ()  # (office, from, to or "") ISO dates
+
+    def in_office(self, day: str) -> bool:
+        """Whether the person held a tracked office on `day` (ISO date); True without terms."""
+        if not self.terms or not day:
+            return True
+        return any(start <= day and (not end or day < end) for _, start, end in self.terms)
+
+    def held_office_by(self, day: str) -> bool:
+        """Whether a tracked term had begun by `day`: an office title after it can be a look
+        back ("the Biden administration" in 2026); before it, the title names someone else."""
+        return not self.terms or not day or any(start <= day for _, start, _ in self.terms)
 
     @property
     def label(self) -> str:
@@ -93,7 +110,10 @@ class Entity:
             for order in orders:
                 parts = (given, self.surname) if order == "given-surname" else (self.surname, given)
                 built.append(" ".join(parts))
-        return tuple(dict.fromkeys((*self.aliases, *built, *self.nicknames, *self.native)))
+        local = (name for _, name in self.names)
+        return tuple(
+            dict.fromkeys((*self.aliases, *built, *self.nicknames, *self.native, *local))
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,7 @@ class Watchlist:
     entities: tuple[Entity, ...]
     version: str
     countries: tuple[Country, ...] = ()
+    joint_names: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def get(self, entity_id: str) -> Entity:
         """The entity with this id; KeyError names the id when it is not tracked."""
@@ -146,16 +167,21 @@ def parse_watchlist(data: Any, source: str = "<watchlist>") -> Watchlist:
     countries = check_countries(data.get("countries") or {}, source)
     fields = [check_entity(raw, i, source) for i, raw in enumerate(data["entities"])]
     check_references(fields, countries, source)
+    joint = check_joint_names(data.get("joint_names"), countries, source)
     entities = tuple(_entity(f, countries) for f in fields)
     check_alias_owners(_claims(entities), source)
     _check_not_phrases(entities, source)
     table = tuple(Country(code, name, names) for code, (name, names) in countries.items())
-    return Watchlist(entities=entities, version=content_version(data), countries=table)
+    return Watchlist(
+        entities=entities, version=content_version(data), countries=table, joint_names=joint
+    )
 
 
 def content_version(data: Mapping[str, Any]) -> str:
     """Short sha256 of the canonical JSON of the parsed content (layout and comments ignored)."""
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
@@ -175,6 +201,7 @@ def _claims(entities: tuple[Entity, ...]) -> list[tuple[str, str, str]]:
         claims += [(e.id, "ambiguous", p) for p in e.ambiguous]
         if e.surname:
             claims.append((e.id, "surname", e.surname))
+        claims += [(e.id, "surname", p) for _, p in e.surnames]
     return claims
 
 

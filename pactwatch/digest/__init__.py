@@ -5,7 +5,8 @@
     queries.py     reads (a week's articles, mention counts) and digest/delivery rows
     context.py     DigestContext: everything a template shows, built from stored rows
     render.py      the one Jinja environment; HTML (CSS inlined), plain text, Markdown
-    mail.py        EmailMessage per recipient; delivery to the outbox or SMTP, exactly once
+    mail.py        the one mail path (digests and alerts): messages, outbox or SMTP
+    delivery.py    each (week, recipient) copy exactly once: claims, SMTP stages, reports
     run.py         the flow's steps as plain functions: prepare, write, send, record
 
 Errors: a bad week, recipients file or SMTP setting raises `ConfigError`; a recipient that

@@ -1,12 +1,15 @@
-"""Turn a stored digest into one EmailMessage per recipient and deliver it exactly once.
+"""One mail path for digests and alerts: messages, and the outbox or SMTP that carries them.
 
-    DeliveryFailed(recipient, reason, certain)   one recipient's copy did not go out;
+    DeliveryFailed(recipient, reason, certain)   a message did not go out;
                                                  `certain=False` means it may have
-Delivery goes to the outbox folder (`<outbox>/<week>-<recipient-slug>.eml`, the default) or
-through SMTP (STARTTLS, SSL or plain, with a timeout). Each copy is claimed ("sending") and
-committed before it leaves and marked "sent" or "failed" after; a recipient already "sent"
-for the week is skipped, and one left "sending" by a crash is never resent automatically.
-The SMTP password is only handed to `SMTP.login`; it is never logged or stored.
+Mail goes to the outbox folder (`<outbox>/<name>.eml`, the default) or through SMTP
+(STARTTLS, SSL or plain, with a timeout), configured by PACTWATCH_SMTP_* or a prefect-email
+credentials block (`MailOptions.from_settings`). An SMTP exchange reports its progress
+(rcpt-accepted, then data-sent just before the message data goes out), so a caller that
+records it knows whether the server can have accepted a message from a sender that died.
+`deliver` (exactly once per recipient) lives in `pactwatch.digest.delivery`; `send_alert`
+sends an operator alert. The SMTP password is only handed to `SMTP.login`; it is never
+logged or stored.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import secrets
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,15 +31,18 @@ from pathlib import Path
 from typing import Protocol
 
 from pydantic import SecretStr
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from extractors.errors import ConfigError, PactwatchError
-from pactwatch.digest import queries
 from pactwatch.digest.context import safe_url
 from pactwatch.digest.recipients import Recipient
 from pactwatch.settings import Settings
 from storage.models import utcnow
+
+Progress = Callable[[str], None]
+
+
+def _ignore(stage: str) -> None:
+    pass
 
 
 class DeliveryFailed(PactwatchError):
@@ -113,21 +119,6 @@ class MailOptions:
         return self
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """A recipient and the stored digest (by id) they should receive."""
-
-    recipient: Recipient
-    digest_id: int
-
-
-@dataclass
-class DeliveryReport:
-    delivered: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # delivered by an earlier run
-    failed: dict[str, str] = field(default_factory=dict)
-
-
 def header_text(value: str) -> str:
     """Header-safe text: CR, LF and other control characters become spaces."""
     return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value).split())
@@ -163,18 +154,26 @@ def new_message_id(options: MailOptions, week: str) -> str:
 
 
 class Transport(Protocol):
-    def send(self, msg: EmailMessage, recipient: Recipient, week: str) -> None: ...
+    claim_stage: str  # how far the exchange is when a copy is claimed
+
+    def send(self, msg: EmailMessage, to: Sequence[str], name: str, progress: Progress) -> None:
+        """Send `msg` to the addresses `to` (`name`: its file name in an outbox)."""
+        ...
 
 
 class Outbox:
-    """Writes each message to `<dir>/<week>-<recipient-slug>.eml` (atomically)."""
+    """Writes each message to `<dir>/<name>.eml` atomically (rewriting is harmless)."""
+
+    claim_stage = "claimed"
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def send(self, msg: EmailMessage, recipient: Recipient, week: str) -> None:
+    def send(
+        self, msg: EmailMessage, to: Sequence[str], name: str, progress: Progress = _ignore
+    ) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.directory / f"{week}-{recipient.slug}.eml"
+        target = self.directory / f"{name}.eml"
         fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -182,32 +181,75 @@ class Outbox:
             os.replace(tmp, target)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
-            raise DeliveryFailed(recipient.address, f"outbox: {exc}") from None
+            raise DeliveryFailed(", ".join(to), f"outbox: {exc}") from None
 
 
 class Smtp:
-    """One SMTP session; `send` raises DeliveryFailed per recipient."""
+    """One SMTP session; `send` raises DeliveryFailed per message.
+
+    MAIL and RCPT are sent step by step (not `send_message`) so the caller hears "rcpt-
+    accepted" and then "data-sent" just before the data: until then the server cannot have
+    accepted the message, and a failure is certain.
+    """
+
+    claim_stage = "connected"
 
     def __init__(self, client: smtplib.SMTP, sender: str) -> None:
         self.client = client
         self.envelope_from = parseaddr(sender)[1]
         self.broken = ""
 
-    def send(self, msg: EmailMessage, recipient: Recipient, week: str) -> None:
+    def send(
+        self, msg: EmailMessage, to: Sequence[str], name: str, progress: Progress = _ignore
+    ) -> None:
+        who = ", ".join(to)
         if self.broken:
-            raise DeliveryFailed(recipient.address, f"not attempted: {self.broken}")
+            raise DeliveryFailed(who, f"not attempted: {self.broken}")
+        international = not "".join([self.envelope_from, *to]).isascii()
         try:
-            self.client.send_message(msg, self.envelope_from, [recipient.address])
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = exc.recipients.get(recipient.address, (0, b"refused"))
-            raise DeliveryFailed(recipient.address, f"refused: {code} {_reply(reply)}") from None
-        except smtplib.SMTPResponseException as exc:  # sender or data refused: not delivered
+            self._envelope(to, international)
+        except smtplib.SMTPResponseException as exc:  # refused before any data: not delivered
+            self._reset()
             raise DeliveryFailed(
-                recipient.address, f"refused: {exc.smtp_code} {_reply(exc.smtp_error)}"
+                who, f"refused: {exc.smtp_code} {_reply(exc.smtp_error)}"
             ) from None
         except (smtplib.SMTPException, OSError) as exc:
             self.broken = f"connection lost: {exc or type(exc).__name__}"
-            raise DeliveryFailed(recipient.address, self.broken, certain=False) from None
+            raise DeliveryFailed(who, self.broken) from None
+        progress("rcpt-accepted")
+        progress("data-sent")
+        data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n", utf8=international))
+        try:
+            self.client.data(data)
+        except smtplib.SMTPResponseException as exc:  # DATA or the message refused
+            raise DeliveryFailed(
+                who, f"refused: {exc.smtp_code} {_reply(exc.smtp_error)}"
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self.broken = f"connection lost: {exc or type(exc).__name__}"
+            reason = f"{self.broken} after the message data was sent; may have been delivered"
+            raise DeliveryFailed(who, reason, certain=False) from None
+
+    def _envelope(self, to: Sequence[str], international: bool) -> None:
+        """MAIL FROM and RCPT TO; raise SMTPResponseException for a refusal."""
+        options: list[str] = []
+        if international:
+            if not self.client.has_extn("smtputf8"):
+                raise smtplib.SMTPResponseException(553, b"server lacks SMTPUTF8")
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
+        code, reply = self.client.mail(self.envelope_from, options)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, self.envelope_from)
+        for address in to:
+            code, reply = self.client.rcpt(address)
+            if code not in (250, 251):
+                raise smtplib.SMTPResponseException(code, reply)
+
+    def _reset(self) -> None:
+        try:
+            self.client.rset()
+        except (smtplib.SMTPException, OSError) as exc:
+            self.broken = f"connection lost: {exc or type(exc).__name__}"
 
 
 @contextmanager
@@ -228,6 +270,7 @@ def smtp_session(options: MailOptions) -> Iterator[Smtp]:
                 options.smtp_host, options.smtp_port, timeout=options.smtp_timeout
             )
         with client:
+            client.ehlo_or_helo_if_needed()
             if options.smtp_security == "starttls":
                 client.starttls(context=context)
             if options.smtp_username:
@@ -238,88 +281,35 @@ def smtp_session(options: MailOptions) -> Iterator[Smtp]:
         raise DeliveryFailed("*", f"SMTP {where}: {exc or type(exc).__name__}") from None
 
 
-def deliver(
-    engine: Engine,
-    week: str,
-    outgoing: Sequence[Outgoing],
-    options: MailOptions,
-    now: datetime | None = None,
-) -> DeliveryReport:
-    """Send each recipient their stored digest once; record every attempt.
-
-    Never raises for a recipient: failures (refused, unreachable server, outbox not
-    writable) come back in the report and as "failed" delivery rows, and the next run
-    retries exactly those.
-    """
-    report = DeliveryReport()
-    with Session(engine) as s:
-        done = queries.deliveries_of(s, week)
-    todo: list[Outgoing] = []
-    for out in outgoing:
-        row = done.get(out.recipient.key)
-        if row is not None and row.state == "sent":
-            report.skipped.append(out.recipient.address)
-        elif row is not None and row.state == "sending":
-            report.failed[out.recipient.address] = (
-                "an earlier attempt was interrupted and may have been delivered; not resent"
-            )
-        else:
-            todo.append(out)
-    if not todo:
-        return report
-    try:
-        if options.smtp_host:
-            with smtp_session(options) as smtp:
-                _send_all(engine, week, todo, options, smtp, now, report)
-        else:
-            _send_all(engine, week, todo, options, Outbox(options.outbox_dir), now, report)
-    except DeliveryFailed as exc:  # the server could not be used at all
-        with Session(engine) as s, s.begin():
-            for out in todo:
-                if out.recipient.address not in {*report.delivered, *report.failed}:
-                    queries.mark_delivery(
-                        s, out.digest_id, out.recipient.address, "failed", exc.reason
-                    )
-                    report.failed[out.recipient.address] = exc.reason
-    return report
+@contextmanager
+def transport(options: MailOptions) -> Iterator[Transport]:
+    """An SMTP session when a server is configured, else the outbox."""
+    if options.smtp_host:
+        with smtp_session(options) as smtp:
+            yield smtp
+    else:
+        yield Outbox(options.outbox_dir)
 
 
-def _send_all(
-    engine: Engine,
-    week: str,
-    todo: Sequence[Outgoing],
-    options: MailOptions,
-    transport: Transport,
-    now: datetime | None,
-    report: DeliveryReport,
-) -> None:
-    for out in todo:
-        address = out.recipient.address
-        with Session(engine) as s, s.begin():
-            digest = queries.get_digest(s, out.digest_id)
-            if digest is None:
-                raise LookupError(f"digest {out.digest_id} vanished")
-            subject, text, html = digest.subject, digest.text, digest.html
-            message_id = queries.claim_delivery(
-                s, out.digest_id, address, new_message_id(options, week)
-            )
-        if message_id is None:  # another run holds it
-            report.skipped.append(address)
-            continue
-        msg = build_message(
-            subject, text, html, out.recipient, options, message_id, now or utcnow()
-        )
-        try:
-            transport.send(msg, out.recipient, week)
-        except DeliveryFailed as exc:
-            report.failed[address] = exc.reason
-            if exc.certain:
-                with Session(engine) as s, s.begin():
-                    queries.mark_delivery(s, out.digest_id, address, "failed", exc.reason)
-            continue
-        with Session(engine) as s, s.begin():
-            queries.mark_delivery(s, out.digest_id, address, "sent")
-        report.delivered.append(address)
+def send_alert(
+    options: MailOptions, to: Sequence[str], subject: str, text: str, now: datetime | None = None
+) -> str:
+    """Send a plain-text alert (with Date and Message-ID) the way digests go; return where
+    it went. Raises DeliveryFailed when it could not be sent."""
+    msg = EmailMessage()
+    msg["From"] = header_text(options.sender)
+    msg["To"] = ", ".join(header_text(a) for a in to)
+    msg["Subject"] = header_text(subject)
+    msg["Date"] = format_datetime(now or utcnow())
+    message_id = new_message_id(options, "alert")
+    msg["Message-ID"] = message_id
+    msg.set_content(text, charset="utf-8")
+    name = "alert-" + message_id.strip("<>").split("@")[0].removeprefix("pactwatch.alert.")
+    with transport(options) as carrier:
+        carrier.send(msg, to, name, _ignore)
+    if options.smtp_host:
+        return f"smtp:{options.smtp_host}:{options.smtp_port}"
+    return str(options.outbox_dir / f"{name}.eml")
 
 
 def _reply(reply: bytes | str) -> str:

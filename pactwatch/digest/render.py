@@ -1,8 +1,10 @@
 """Render a DigestContext as HTML (CSS inlined, for mail clients), plain text and Markdown.
 
-One Jinja environment, built by `make_environment()`: autoescape on (HTML and Markdown;
-plain text is not markup, so escaping it would only print "&amp;"), StrictUndefined so a
-misspelt field fails the render instead of printing nothing, and every filter in one block.
+One Jinja environment, built by `make_environment()`: autoescape on for HTML only (plain text
+is not markup, so escaping it would only print "&amp;"; Markdown is escaped once, by its own
+rules, with the `md` filter: HTML entities there were shown literally by Prefect's UI,
+"&#39;"), StrictUndefined so a misspelt field fails the render instead of printing nothing,
+and every filter in one block.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pactwatch.digest.context import DayBar, DigestContext
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TEXT_WIDTH = 76
 _SPARKS = " ▁▂▃▄▅▆▇█"
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]()#|!~"})  # <>& autoescaped
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]()#|!~<>&"})
+_MD_URL = str.maketrans({"<": "%3C", ">": "%3E"})  # inside <...>: no way out of the link
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ def make_environment(templates: Path = TEMPLATES) -> Environment:
     """The Jinja environment for every digest template."""
     env = Environment(
         loader=FileSystemLoader(templates),
-        autoescape=lambda name: not (name or "").endswith(".txt.j2"),
+        autoescape=lambda name: (name or "").endswith(".html.j2"),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -53,6 +56,7 @@ def make_environment(templates: Path = TEMPLATES) -> Environment:
             "plural": plural,
             "signed": lambda n: f"{n:+d}",
             "md": lambda s: str(s).translate(_MD_SPECIAL),
+            "mdurl": lambda s: str(s).translate(_MD_URL),
             "spark": spark,
             "textbar": lambda n, top: "█" * round(20 * n / top) if top and n else "",
             "wrap": wrap,

@@ -2,25 +2,29 @@
 
 prepare   render the week's digest for every audience and store it (before any sending)
 write     the full digest as <out_dir>/digest-<week>.html and .txt
-send      deliver each recipient's stored digest once (outbox or SMTP)
+catch_up  earlier weeks (up to settings.delivery_retry_weeks back) with copies still owed
+send      deliver each recipient's stored digest once (outbox or SMTP), every week at once
+outcome   the table and the verdict: DeliveryIncomplete when a copy is still undelivered
 record    remember the run and its counts
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session
 
+from extractors.errors import PactwatchError
 from extractors.tagging.watchlist import load_watchlist
 from pactwatch.digest import queries
 from pactwatch.digest.context import build_context, for_entities
-from pactwatch.digest.mail import DeliveryReport, MailOptions, Outgoing, deliver
+from pactwatch.digest.delivery import DeliveryReport, Outgoing, deliver
+from pactwatch.digest.mail import MailOptions
 from pactwatch.digest.recipients import check_entities, load_recipients
 from pactwatch.digest.render import RenderedDigest, make_environment, render_digest
-from pactwatch.digest.week import last_complete_week, parse_week, zone
+from pactwatch.digest.week import IsoWeek, last_complete_week, parse_week, zone
 from pactwatch.settings import Settings
 from storage.db import ensure_schema, make_engine
 from storage.models import utcnow
@@ -84,7 +88,7 @@ def prepare(settings: Settings, week: str) -> Prepared:
         articles_scanned=full.articles_scanned,
         entities=len(full.sections),
         full=rendered["all"],
-        outgoing=tuple(Outgoing(r, ids[r.audience]) for r in recipients),
+        outgoing=tuple(Outgoing(r, ids[r.audience], week) for r in recipients),
     )
 
 
@@ -97,14 +101,76 @@ def write(out_dir: Path, week: str, digest: RenderedDigest) -> tuple[str, str]:
     return str(html_path), str(text_path)
 
 
-def send(settings: Settings, week: str, outgoing: tuple[Outgoing, ...]) -> DeliveryReport:
-    """Deliver each recipient's stored digest, skipping those already delivered."""
+class DeliveryIncomplete(PactwatchError):
+    """A digest run ended with copies undelivered: the run must not look green."""
+
+    def __init__(self, summary: str, stats: dict[str, object]) -> None:
+        super().__init__(summary)
+        self.stats = stats
+
+
+def catch_up(settings: Settings, week: str) -> list[Prepared]:
+    """The earlier weeks still owed to current recipients, rendered again (a digest already
+    sent to someone keeps its content), each with only the recipients still owed.
+
+    Looks back settings.delivery_retry_weeks weeks before `week`; older copies are given up.
+    """
+    if settings.delivery_retry_weeks == 0:
+        return []
+    first: IsoWeek = parse_week(week)
+    for _ in range(settings.delivery_retry_weeks):
+        first = first.previous()
+    before = str(parse_week(week).previous())
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        with Session(engine) as s:
+            owed = queries.undelivered_since(s, str(first), before)
+    finally:
+        engine.dispose()
+    found = []
+    for earlier in sorted(owed):
+        prepared = prepare(settings, earlier)
+        keep = tuple(o for o in prepared.outgoing if o.recipient.key in owed[earlier])
+        if keep:
+            found.append(replace(prepared, outgoing=keep))
+    return found
+
+
+def send(settings: Settings, weeks: list[Prepared]) -> dict[str, DeliveryReport]:
+    """Deliver each recipient's stored digest of each week, skipping those already delivered."""
     options = MailOptions.from_settings(settings)
     engine = make_engine(settings.database_url)
     try:
-        return deliver(engine, week, outgoing, options)
+        outgoing = [o for p in weeks for o in p.outgoing]
+        reports = deliver(engine, outgoing, options, settings.delivery_stale_after)
     finally:
         engine.dispose()
+    return {p.week: reports.get(p.week, DeliveryReport()) for p in weeks}
+
+
+def outcome(reports: dict[str, DeliveryReport]) -> tuple[str, str]:
+    """A Markdown table of every copy (week, recipient, outcome, reason) and a one-line
+    summary; the summary starts with "undelivered" when any copy failed."""
+    rows = ["| week | recipient | outcome | reason |", "| --- | --- | --- | --- |"]
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    for week, report in reports.items():
+        for outcome_, addresses in (("sent", report.delivered), ("skipped", report.skipped)):
+            counts[outcome_] += len(addresses)
+            rows += [f"| {week} | {a} | {outcome_} | |" for a in addresses]
+        counts["failed"] += len(report.failed)
+        for address, reason in report.failed.items():
+            rows.append(f"| {week} | {address} | **failed** | {_cell(reason)} |")
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items())
+    if counts["failed"]:
+        failed = [f"{w} {a}: {r}" for w, rep in reports.items() for a, r in rep.failed.items()]
+        more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+        summary = f"undelivered: {summary} ({'; '.join(failed[:5])}{more})"
+    return "\n".join(rows) + "\n", summary
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def outbox_files(settings: Settings, prepared: Prepared) -> list[str]:

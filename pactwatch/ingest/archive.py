@@ -23,14 +23,13 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from extractors.article.model import DateCandidate
 from extractors.errors import FetchFailed
-from extractors.fetch.addresses import check_address
 from extractors.fetch.client import Fetcher, make_client
+from extractors.fetch.options import FetchOptions
 from extractors.listings.discover import parse_homepage
 from extractors.listings.sources import Source
 from pactwatch.ingest.fetching import host_policies
@@ -73,8 +72,9 @@ async def _discover_archives(
         if (pattern := source.archive)
         for day, url in archive_urls(pattern, days)
     ]
-    async with make_client(settings) as client:
-        fetcher = Fetcher(client, settings, host_policies(sources))
+    options = settings.fetch_options()
+    async with make_client(options) as client:
+        fetcher = Fetcher(client, options, host_policies(sources))
 
         async def one(source: Source, day: date, url: str) -> None:
             try:
@@ -124,7 +124,7 @@ def index_warcs(
         try:
             path = local_copy(location, settings, cache_dir)
             records.extend(_index_one(path, sources, start, end))
-        except (OSError, ArchiveLoadFailed, FetchFailed, httpx.HTTPError) as exc:
+        except (OSError, ArchiveLoadFailed, FetchFailed) as exc:
             failures.append(Failure(location, "warc", "warc", f"{type(exc).__name__}: {exc}"))
     return records, failures
 
@@ -182,33 +182,23 @@ def read_records(records: Sequence[WarcRecord]) -> tuple[list[Fetched], list[Fai
 def local_copy(location: str, settings: Settings, cache_dir: Path) -> Path:
     """A local path for a WARC path or URL (downloaded once into `cache_dir`).
 
-    Raises FetchFailed for a refused address, httpx errors for a failed download, OSError.
+    A URL is downloaded through the fetch boundary (`Fetcher.download`): every hop vetted,
+    the address checked where the connection is made, the size capped. Raises FetchFailed
+    for a download that failed (with its kind), OSError for a file that cannot be read or
+    written.
     """
     if not location.startswith(("http://", "https://")):
         path = Path(location)
         if not path.is_file():
             raise FileNotFoundError(f"no such WARC file: {location}")
         return path
-    check_address(location, settings.allow_private_addresses)
-    name = hashlib.sha256(location.encode()).hexdigest()[:20] + ".warc"
-    target = cache_dir / name
+    target = cache_dir / (hashlib.sha256(location.encode()).hexdigest()[:20] + ".warc")
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    headers = {"User-Agent": settings.user_agent}
-    url = location
-    with httpx.Client(headers=headers, timeout=settings.read_timeout, trust_env=False) as client:
-        for _ in range(settings.max_redirects + 1):
-            with client.stream("GET", url) as response:
-                if response.is_redirect:  # each hop is vetted like the first
-                    url = str(response.url.join(response.headers["location"]))
-                    check_address(url, settings.allow_private_addresses)
-                    continue
-                response.raise_for_status()
-                with partial.open("wb") as out:
-                    for chunk in response.iter_bytes():
-                        out.write(chunk)
-            partial.replace(target)
-            return target
-    raise FetchFailed(location, "redirect", f"more than {settings.max_redirects} redirects")
+    return asyncio.run(_download(location, target, settings.fetch_options()))
+
+
+async def _download(url: str, target: Path, options: FetchOptions) -> Path:
+    async with make_client(options) as client:
+        return await Fetcher(client, options).download(url, target)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from extractors.article.model import DateCandidate
 from extractors.errors import FetchFailed
 from extractors.fetch.client import Fetcher, make_client
+from extractors.fetch.robots import RobotsRecord
 from extractors.listings.discover import (
     Candidate,
     FeedState,
@@ -24,7 +25,7 @@ from extractors.listings.discover import (
     parse_sitemap,
 )
 from extractors.listings.sources import Source
-from pactwatch.ingest.fetching import host_policies
+from pactwatch.ingest.fetching import host_policies, remember_robots, remembered_robots
 from pactwatch.ingest.records import Discovery, Failure, Work
 from pactwatch.settings import Settings
 from storage import quarantine, repo
@@ -39,6 +40,7 @@ def discover(
     since: datetime | None = None,
     until: datetime | None = None,
     states: Mapping[str, FeedState] | None = None,
+    robots_db: str | None = None,
 ) -> Discovery:
     """Read every source's feeds, sitemaps (following indexes) and front page.
 
@@ -49,8 +51,16 @@ def discover(
     hashes as before, lists nothing; a listing still backing off is not fetched and is
     reported as a `feed-backoff` failure. The result's `states` hold every listing read;
     the caller saves them (the ingest flow does so after its last batch is stored).
+    `robots_db` remembers robots.txt outcomes between runs, as `fetching.fetch` does.
     """
-    return asyncio.run(_discover(sources, settings, now, since, until, dict(states or {})))
+    listings = [u for s in sources for u in (s.homepage, *s.feeds, *s.sitemaps) if u]
+    known = remembered_robots(robots_db, listings)
+    started = datetime.now(UTC)
+    found, learnt = asyncio.run(
+        _discover(sources, settings, now, since, until, dict(states or {}), known)
+    )
+    remember_robots(robots_db, learnt, started)
+    return found
 
 
 async def _discover(
@@ -60,10 +70,12 @@ async def _discover(
     since: datetime | None,
     until: datetime | None,
     states: Mapping[str, FeedState],
-) -> Discovery:
+    known: Mapping[str, RobotsRecord],
+) -> tuple[Discovery, dict[str, RobotsRecord]]:
     result = Discovery()
-    async with make_client(settings) as client:
-        fetcher = Fetcher(client, settings, host_policies(sources))
+    options = settings.fetch_options()
+    async with make_client(options) as client:
+        fetcher = Fetcher(client, options, host_policies(sources), robots=known)
         listings = await asyncio.gather(
             *(_SourceReader(fetcher, s, states, now).run() for s in sources)
         )
@@ -80,7 +92,7 @@ async def _discover(
             if cand.published and cand.origin in ("feed", "sitemap"):
                 hints.append(DateCandidate(origin=cand.origin, value=cand.published))
         result.work.extend(Work(url, source.name, tuple(h)) for url, h in merged.items())
-    return result
+    return result, fetcher.robots_records()
 
 
 class _SourceReader:
@@ -169,8 +181,10 @@ class _SourceReader:
                 return None
             # Parsing a huge listing takes seconds: off the loop, so other fetches keep going.
             listing = await asyncio.to_thread(parse, page.body, page.final_url)
-        except FetchFailed as exc:
-            self.states[url] = state.failed(f"{exc.kind}: {exc.reason}", self.now)
+        except FetchFailed as exc:  # deferred: the host's turn did not come, no backoff
+            if exc.kind != "deferred":
+                state = state.failed(f"{exc.kind}: {exc.reason}", self.now)
+            self.states[url] = state
             self.failures.append(Failure(url, self.source.name, exc.kind, exc.reason))
             return None
         self.states[url] = fresh

@@ -182,7 +182,9 @@ def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | s
         return f"extractor crashed: {type(exc).__name__}: {exc}"[:500]
     assert _TAGGER is not None
     extracted = time.process_time()
-    mentions, notes = cap_mentions(_TAGGER[1].tag(article.text, title=article.title))
+    mentions, notes = cap_mentions(
+        _TAGGER[1].tag(article.text, title=article.title, published=article.published)
+    )
     tagged = time.process_time()
     simhash = fingerprint(article.text)
     seconds = {"extract": extracted - started, "tag": tagged - extracted,

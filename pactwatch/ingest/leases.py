@@ -30,13 +30,13 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from extractors.errors import PactwatchError
+from extractors.urls import host_key
 from storage.db import engine_for, retrying
 from storage.models import HostLeaseRow, utcnow
 
@@ -56,12 +56,6 @@ class LeaseTimeout(PactwatchError):
     def __init__(self, host: str, holder: str | None, waited: float) -> None:
         super().__init__(f"{host}: still leased by {holder} after {waited:.0f} s")
         self.host, self.holder = host, holder
-
-
-def host_key(url: str) -> str:
-    """scheme://host[:port], the key `extractors.batch.host_policies` uses."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def hosts_of(urls: Iterable[str]) -> list[str]:

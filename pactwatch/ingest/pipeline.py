@@ -56,8 +56,12 @@ def run_batch(
     failures: list[Failure] = []
     if work:
         urls = [w.url for w in work]
-        with leases.hold_for(settings.database_url, urls, fetching.host_policies(sources)):
-            pages, failures = fetching.fetch(list(work), list(sources), settings)
+        robots = fetching.remembered_robots(settings.database_url, urls)
+        policies = fetching.host_policies(sources, robots)  # with remembered Crawl-delays
+        with leases.hold_for(settings.database_url, urls, policies):
+            pages, failures = fetching.fetch(
+                list(work), list(sources), settings, robots_db=settings.database_url
+            )
     if archived:
         read, unreadable = archive.read_records(archived)
         pages, failures = [*pages, *read], [*failures, *unreadable]

@@ -119,6 +119,13 @@ def ingest_table(summary: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any
     ]
 
 
+def nothing_new_markdown(totals: Mapping[str, Any]) -> str:
+    """What stands under the "ingest-sources" key when a run found nothing: one line, not an
+    empty table that would hide the last useful one."""
+    return (f"Nothing new: no source listed an article not seen before "
+            f"(discovered {totals['found']}, failed {totals['failed']}).\n")
+
+
 def ingest_markdown(
     totals: Mapping[str, Any], problems: Sequence[Mapping[str, str]]
 ) -> str:
@@ -143,49 +150,107 @@ def health_lines(problems: Sequence[Mapping[str, str]]) -> list[str]:
 
 
 def coverage_rows(
-    chunks: Iterable[Mapping[str, Any]], expected: Iterable[tuple[str, Any]] = ()
+    chunks: Iterable[Mapping[str, Any]],
+    expected: Iterable[tuple[str, Any]] = (),
+    done_before: Iterable[tuple[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """Rows of the backfill coverage table: per source per day, empty days flagged.
+    """Rows of the backfill coverage table: per source per day, what THIS run did.
 
     `expected` chunks missing from `chunks` (their source's discovery failed) are listed too.
+    Chunks in `done_before` were finished by an earlier run: this run fetched nothing for them,
+    so their counts are 0 and the note says what the earlier run stored.
     """
-    recorded = {(c["source"], str(c["day"])): c for c in chunks}
-    for source, day in expected:
-        recorded.setdefault((source, str(day)), {"source": source, "day": day, "state": "missing"})
+    earlier = {(source, str(day)) for source, day in done_before}
     rows = []
-    for c in sorted(recorded.values(), key=lambda c: (c["source"], str(c["day"]))):
-        rows.append(
-            {
-                "source": c["source"],
-                "day": str(c["day"]),
-                "discovered": c.get("discovered", 0),
-                "new": c.get("new", 0),
-                "stored": c.get("stored", 0),
-                "failed": c.get("failed", 0),
-                "note": _note(c),
-            }
-        )
+    for c in _chunks_by_key(chunks, expected).values():
+        key = (c["source"], str(c["day"]))
+        counts = {k: 0 if key in earlier else c.get(k, 0) for k in COUNTED}
+        rows.append({"source": key[0], "day": key[1], **counts, "note": _note(c, key in earlier)})
     return rows
 
 
-def _note(chunk: Mapping[str, Any]) -> str:
+COUNTED = ("discovered", "new", "stored", "failed")
+
+
+def _chunks_by_key(
+    chunks: Iterable[Mapping[str, Any]], expected: Iterable[tuple[str, Any]]
+) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """Recorded chunks by (source, day), the `expected` ones not recorded marked "missing"."""
+    recorded: dict[tuple[str, str], Mapping[str, Any]] = {
+        (c["source"], str(c["day"])): c for c in chunks
+    }
+    for source, day in expected:
+        recorded.setdefault((source, str(day)), {"source": source, "day": day, "state": "missing"})
+    return dict(sorted(recorded.items()))
+
+
+def _note(chunk: Mapping[str, Any], earlier: bool = False) -> str:
+    if earlier:
+        return f"done by an earlier run ({chunk.get('stored', 0)} stored then)"
     if chunk.get("state") == "missing":
         return "not done: discovery failed, retried next run"
     if chunk.get("state") == "failed":
         return "failures: retried next run"
-    return "nothing found" if not chunk.get("discovered") else ""
+    return NOTHING_FOUND if not chunk.get("discovered") else ""
+
+
+NOTHING_FOUND = "nothing found"
 
 
 def coverage_markdown(rows: Sequence[Mapping[str, Any]], extra: Mapping[str, Any]) -> str:
-    """A short summary under the coverage table: totals and the empty days."""
-    empty = [f"{r['source']} {r['day']}" for r in rows if r["note"] == "nothing found"]
-    totals = {k: sum(r[k] for r in rows) for k in ("discovered", "new", "stored", "failed")}
+    """A short summary under the coverage table: this run's totals and the empty days."""
+    empty = [f"{r['source']} {r['day']}" for r in rows if r["note"] == NOTHING_FOUND]
+    totals = {k: sum(r[k] for r in rows) for k in COUNTED}
     lines = [
         "# Backfill coverage",
         "",
-        ", ".join(f"{k}: {v}" for k, v in totals.items()),
+        "This run: " + ", ".join(f"{k} {v}" for k, v in totals.items()),
+        "",
         *(f"- {k}: {v}" for k, v in extra.items()),
         "",
         f"Days that yielded nothing ({len(empty)}): " + (", ".join(empty) or "none"),
     ]
     return "\n".join(lines) + "\n"
+
+
+# Heatmap cells: one character per source-day, so a hole stands out in a row of full ones.
+CELL_STORED, CELL_EMPTY, CELL_FAILED, CELL_MISSING = "▇", "░", "✗", "·"
+
+
+def coverage_heatmap(
+    chunks: Iterable[Mapping[str, Any]], expected: Sequence[tuple[str, Any]]
+) -> str:
+    """Markdown picture of coverage, sources down and days across, whichever run did the work.
+
+    A source-day is ▇ (articles stored), ░ (done, nothing found), ✗ (failures, retried next
+    run) or · (not done: its source's discovery failed).
+    """
+    recorded = _chunks_by_key(chunks, expected)
+    days = sorted({str(day) for _, day in expected} | {day for _, day in recorded})
+    sources = sorted({source for source, _ in recorded})
+    width = max([len(s) for s in sources] + [6])
+    lines = [
+        f"{'':{width}}  {days[0] if days else ''} … {days[-1] if days else ''}",
+        f"{'day':{width}}  " + "".join(d[-2] for d in days),
+        f"{'':{width}}  " + "".join(d[-1] for d in days),
+    ]
+    holes = 0
+    for source in sources:
+        cells = "".join(_cell(recorded.get((source, day))) for day in days)
+        holes += sum(c != CELL_STORED for c in cells)
+        lines.append(f"{source:{width}}  {cells}")
+    legend = (f"{CELL_STORED} articles stored · {CELL_EMPTY} nothing found · {CELL_FAILED} "
+              f"failures, retried next run · {CELL_MISSING} not done (discovery failed)")
+    return "\n".join([
+        "# Backfill coverage map", "",
+        f"{len(sources)} sources × {len(days)} days; {holes} source-days without articles.", "",
+        "```", *lines, "```", "", legend, "",
+    ])
+
+
+def _cell(chunk: Mapping[str, Any] | None) -> str:
+    if chunk is None or chunk.get("state") == "missing":
+        return CELL_MISSING
+    if chunk.get("state") == "failed":
+        return CELL_FAILED
+    return CELL_STORED if chunk.get("discovered") else CELL_EMPTY  # done: all of them stored

@@ -39,7 +39,7 @@ def retag(session: Session, ids: Sequence[int], watchlist_file: Path) -> tuple[i
     rows = session.exec(select(ArticleRow).where(ArticleRow.id.in_(list(ids)))).all()
     for row in rows:
         assert row.id is not None
-        found = tagger.tag(row.text, title=row.title)
+        found = tagger.tag(row.text, title=row.title, published=row.published)
         mentions += repo.replace_mentions(session, row.id, found, version)
         articles += 1
     return articles, mentions

@@ -385,8 +385,10 @@ class HostileSite:
         return self.base_url + path
 
     def good(self) -> list[Good]:
-        """Every good article this site serves (the blocker included when on)."""
-        found = [*GOOD, TRUNCATED] if self.faults else list(ENGLISH[:3] + [MARKUP])
+        """Every good article this site serves that may be fetched (the blocker included when
+        on); not the slow host's: its robots.txt never answers, so the host is disallowed."""
+        stored = [g for g in GOOD if g.listed != "slow"]
+        found = [*stored, TRUNCATED] if self.faults else list(ENGLISH[:3] + [MARKUP])
         return found + ([BLOCKER] if self.blocker else [])
 
     def good_url(self, good: Good) -> str:
@@ -579,7 +581,7 @@ class HostileSite:
         ).encode()
 
     def _slow_routes(self) -> dict[str, Handler]:
-        """The second host: robots.txt never answers; its feed and article are good."""
+        """The second host: robots.txt never answers, so (RFC 9309) nothing else is fetched."""
         good = next(g for g in GOOD if g.listed == "slow")
         feed = self._feed([good])
         routes = {

@@ -26,9 +26,11 @@ def test_a_50000_item_feed_does_not_stall_other_listings() -> None:
     with HostileSite(big_feed_delay=0) as site:
         sources = [
             Source(name="big", feeds=(site.url("/feeds/big.xml"),), delay=0),
-            # robots.txt never answers (read timeout), then the feed
+            # robots.txt never answers (read timeout): the feed is not read
             Source(name="slow-robots", feeds=(site.slow_url + "/feed.xml",), delay=0),
         ]
         found = discovery.discover(sources, settings, datetime.now(UTC), states={})
-    assert found.failures == []
-    assert {w.source for w in found.work} == {"big", "slow-robots"}
+    # RFC 9309: a robots.txt that cannot be read disallows the host until it can be read
+    assert [(f.source, f.kind) for f in found.failures] == [("slow-robots", "timeout")]
+    assert "robots.txt unreachable" in found.failures[0].reason
+    assert {w.source for w in found.work} == {"big"}

@@ -82,7 +82,7 @@ COVERAGE: dict[str, list[str]] = {
         "tests/faults/test_discovery_stall.py::"
         "test_a_50000_item_feed_does_not_stall_other_listings",
     ],
-    "a robots.txt that times out": [f"{INGEST}::test_robots_txt_that_times_out_allows_the_host"],
+    "a robots.txt that times out": [f"{INGEST}::test_robots_txt_that_times_out_disallows_the_host"],
     # --- for each fault ---
     "the run completes": [f"{INGEST}::test_the_run_completes_within_its_time_limits"],
     "the good articles from the same run are stored": [

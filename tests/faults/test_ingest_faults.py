@@ -25,6 +25,7 @@ from tests.faults.hostile_site import (
     BIG_FEED_ITEMS,
     FAULTS,
     GOOD,
+    RETRIES,
     TRUNCATED,
     Fault,
     Good,
@@ -115,7 +116,10 @@ def test_every_good_article_is_stored_once_and_nothing_else(runs: Runs) -> None:
         assert runs.hits_first.get(_key(runs.site, good)) == 1, good.path
 
 
-@pytest.mark.parametrize("good", [*GOOD, TRUNCATED], ids=lambda g: g.path.rsplit("/", 1)[-1])
+@pytest.mark.parametrize(
+    "good", [*(g for g in GOOD if g.listed != "slow"), TRUNCATED],
+    ids=lambda g: g.path.rsplit("/", 1)[-1],
+)
 def test_good_article_is_stored_whole_with_its_text_decoded(runs: Runs, good: Good) -> None:
     """Shift_JIS, EUC-KR and Windows-1252 with the charset in the header, a <meta>, or
     nowhere; a truncated page keeps what it has; hostile markup is kept as text."""
@@ -156,9 +160,10 @@ def test_redirect_loop_stops_at_the_first_repeat(runs: Runs) -> None:
 
 
 def test_only_failures_of_the_faults_are_recorded(runs: Runs) -> None:
-    expected = {runs.site.url(f.path) for f in FAULTS}
+    # and the slow host's feed, whose robots.txt never answers (RFC 9309: disallowed)
+    expected = {runs.site.url(f.path) for f in FAULTS} | {runs.site.slow_url + "/feed.xml"}
     assert set(runs.failures) == expected, set(runs.failures) ^ expected
-    assert runs.first["failed"] == len(FAULTS)
+    assert runs.first["failed"] == len(FAULTS) + 1
 
 
 def test_self_referencing_sitemap_index_is_read_once(runs: Runs) -> None:
@@ -177,12 +182,15 @@ def test_feed_with_50000_items_is_read_and_old_items_skipped(runs: Runs) -> None
     assert runs.first["found"] < BIG_FEED_ITEMS
 
 
-def test_robots_txt_that_times_out_allows_the_host(runs: Runs) -> None:
-    """Unreachable robots.txt allows all; it is asked once per fetcher (discovery, batch)."""
+def test_robots_txt_that_times_out_disallows_the_host(runs: Runs) -> None:
+    """RFC 9309: a robots.txt that cannot be read disallows the whole host until it can be;
+    it is asked with the usual retries, and the listing is a failure row saying why."""
     slow = next(g for g in GOOD if g.listed == "slow")
-    assert runs.site.good_url(slow) in runs.articles
-    assert runs.hits_first.get("slow:/robots.txt") == 2
-    assert not [u for u in runs.failures if u.startswith(runs.site.slow_url)]
+    assert runs.site.good_url(slow) not in runs.articles
+    assert runs.hits_first.get("slow:/robots.txt") == RETRIES + 1
+    assert runs.hits_first.get("slow:/feed.xml") is None
+    row = runs.failures[runs.site.slow_url + "/feed.xml"]
+    assert row.kind == "timeout" and "robots.txt unreachable" in row.detail, row.detail
 
 
 def test_entities_never_reach_the_database(runs: Runs) -> None:

@@ -98,8 +98,9 @@ def test_every_redirect_hop_is_checked_after_dns_resolution() -> None:
         send(request, 302, headers={"Location": f"http://localhost:{port}{article}"})
 
     async def fetch(url: str) -> Any:
-        async with make_client(settings) as client:
-            fetcher = Fetcher(client, settings, {}, HostPolicy(4, 0), guard=guard)
+        options = settings.fetch_options()
+        async with make_client(options) as client:
+            fetcher = Fetcher(client, options, {}, HostPolicy(4, 0), guard=guard)
             try:
                 return await fetcher.fetch(url, require_html=True)
             except FetchFailed as exc:
@@ -123,8 +124,9 @@ def test_a_name_that_rebinds_to_a_private_address_gets_no_request() -> None:
     article = "/a/manila-tokyo-access-pact-ratified"
 
     async def fetch(url: str) -> Any:
-        async with make_client(settings) as client:
-            fetcher = Fetcher(client, settings, {}, HostPolicy(4, 0), guard=lambda url: None)
+        options = settings.fetch_options()
+        async with make_client(options) as client:
+            fetcher = Fetcher(client, options, {}, HostPolicy(4, 0), guard=lambda url: None)
             try:
                 return await fetcher.fetch(url, require_html=True)
             except FetchFailed as exc:
@@ -297,7 +299,7 @@ def test_config_text_cannot_inject_mail_headers_through_a_real_smtp_server(
             "PACTWATCH_UNSUBSCRIBE_URL": "https://example.org/u\nBcc: u@attacker.test",
         })
         prepared = run.prepare(settings, WEEK)
-        assert run.send(settings, WEEK, prepared.outgoing).delivered == ["a@example.org"]
+        assert run.send(settings, [prepared])[WEEK].delivered == ["a@example.org"]
     finally:
         server.stop()
     [(recipients, message)] = inbox.messages

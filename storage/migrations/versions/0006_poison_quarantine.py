@@ -1,7 +1,7 @@
 """Quarantine: article URLs whose batch raised, with their reason and retry backoff.
 
 Revision ID: 0006_poison
-Revises: 0003
+Revises: 0005_fetchb
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0006_poison"
-down_revision = "0003"
+down_revision = "0005_fetchb"
 branch_labels = None
 depends_on = None
 
