@@ -521,6 +521,7 @@ def digest_timing(articles: int, entities: int) -> dict[str, float]:
     from pactwatch.digest.week import week_bounds, week_of
     from storage import migrate
     from storage.db import make_engine
+    from storage.models import url_key
 
     @dataclass(frozen=True)
     class Entity:
@@ -550,7 +551,7 @@ def digest_timing(articles: int, entities: int) -> dict[str, float]:
         for i in range(1, articles + 1):
             published = (start + step * i).astimezone(UTC).replace(tzinfo=None)
             article_rows.append((
-                i, f"https://news{i % 20}.example/a/{i}", f"source-{i % 20}",
+                i, (url := f"https://news{i % 20}.example/a/{i}"), url_key(url), f"source-{i % 20}",
                 f"Leaders meet on maritime security, report {i // 3}", "[]", published, "en",
                 f"News {i % 20}", "text", "[]", f"{i // 3:032x}", 0, f"story-{i // 3}", "bench",
                 published, published,
@@ -564,10 +565,10 @@ def digest_timing(articles: int, entities: int) -> dict[str, float]:
         with engine.begin() as conn:
             raw = conn.connection.driver_connection
             raw.executemany(
-                "INSERT INTO article (id, url, source, title, authors, published, language, "
-                "sitename, text, date_candidates, content_hash, fingerprint, story, "
+                "INSERT INTO article (id, url, url_key, source, title, authors, published, "
+                "language, sitename, text, date_candidates, content_hash, fingerprint, story, "
                 "watchlist_version, first_seen, last_fetched) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", article_rows)
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", article_rows)
             raw.executemany(
                 'INSERT OR IGNORE INTO mention (article_id, entity, start, "end", text, '
                 "sentence, salient) VALUES (?, ?, ?, ?, ?, ?, ?)", mention_rows)

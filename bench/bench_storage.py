@@ -42,14 +42,16 @@ from pactwatch.digest import context, queries  # noqa: E402
 from pactwatch.digest.week import week_bounds, week_of  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import make_engine  # noqa: E402
+from storage.models import url_key  # noqa: E402
 
 PG_URL = os.environ.get("PACTWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2022, 1, 3, tzinfo=UTC)
 SPAN = timedelta(weeks=156)
 SOURCES = [f"source-{i:02d}" for i in range(20)]
 ARTICLE_COLUMNS = (
-    "id, url, source, title, authors, published, language, sitename, text, date_candidates,"
-    " content_hash, fingerprint, story, watchlist_version, first_seen, last_fetched"
+    "id, url, url_key, source, title, authors, published, language, sitename, text,"
+    " date_candidates, content_hash, fingerprint, story, watchlist_version, first_seen,"
+    " last_fetched"
 )
 MENTION_COLUMNS = 'id, article_id, entity, start, "end", text, sentence, salient'
 
@@ -61,9 +63,11 @@ def articles(n: int) -> Iterator[tuple[Any, ...]]:
     for i in range(1, n + 1):
         published = (START + step * i).replace(tzinfo=None)
         story = f"story-{i - 1 if i % 3 == 2 else i}"
+        url = f"https://news{i % 20}.example/{published:%Y/%m/%d}/article-{i}"
         yield (
             i,
-            f"https://news{i % 20}.example/{published:%Y/%m/%d}/article-{i}",
+            url,
+            url_key(url),
             SOURCES[i % 20],
             f"Article {i}: leaders meet on maritime security",
             "[]",
@@ -111,7 +115,7 @@ def load(engine: Engine, n: int, entities: list[str]) -> None:
         path = make_url(str(engine.url)).database
         with sqlite3.connect(path) as db:  # type: ignore[arg-type]
             db.execute("PRAGMA synchronous=OFF")
-            marks = ", ".join("?" * 16)
+            marks = ", ".join("?" * 17)
             db.executemany(f"INSERT INTO article ({ARTICLE_COLUMNS}) VALUES ({marks})", articles(n))
             db.executemany(
                 f"INSERT INTO mention ({MENTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -2,8 +2,10 @@
 
 Wire copy and republished commentary differ from the original in header lines, a dropped
 paragraph, quote marks or a changed title. SimHash maps similar texts to fingerprints a few
-bits apart; `same_story` links two copies when their fingerprints are close, or moderately
-close with similar titles. Thresholds were measured (docs/extraction.md): ten copies of the
+bits apart. `same_story` is the one same-story rule (the ingest applies it when it stores an
+article; the digest shows the stored story): two copies are one story when their fingerprints
+are close, or moderately close with similar titles, or their titles are one headline.
+Thresholds were measured (docs/extraction.md): ten copies of the
 seed article edited as described above stay within 7 bits of it; the 4,753 pairs of different
 extraction-benchmark articles are all at least 20 bits apart.
 """
@@ -19,6 +21,7 @@ SHINGLE = 3
 NEAR_BITS = 10  # fingerprints this close: same story whatever the titles say
 TITLE_BITS = 16  # this close, and titles share most words: same story
 TITLE_OVERLAP = 0.6
+TITLE_WORDS = 4  # equal normalised titles at least this long: same story whatever the texts
 WORD = re.compile(r"\w+")
 MASK = (1 << 64) - 1
 
@@ -68,9 +71,14 @@ def hamming(a: int, b: int) -> int:
     return ((a ^ b) & MASK).bit_count()
 
 
-def normalised_title(title: str) -> str:
-    """Lower-case words of a title without accents, punctuation or quote styles."""
-    decomposed = unicodedata.normalize("NFKD", title or "")
+def normalised_title(title: str, sitename: str | None = None) -> str:
+    """Lower-case words of a title without accents, punctuation, quote styles, or the site's
+    name appended to it ("… | The Diplomat"). Normalising twice changes nothing."""
+    text = unicodedata.normalize("NFKC", title or "").casefold()
+    if sitename:
+        site = re.escape(unicodedata.normalize("NFKC", sitename).casefold())
+        text = re.sub(rf"\s*[|\-–—:]\s*{site}\s*$", "", text)
+    decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_words(plain))
 
@@ -82,8 +90,17 @@ def _title_overlap(a: str, b: str) -> float:
     return len(left & right) / min(len(left), len(right))
 
 
-def same_story(a_fp: int, b_fp: int, a_title: str = "", b_title: str = "") -> bool:
-    """Whether two articles are copies of one story (wire copy, republication)."""
+def same_story(a_fp: int | None, b_fp: int | None, a_title: str = "", b_title: str = "") -> bool:
+    """Whether two articles are copies of one story (wire copy, republication).
+
+    Pass titles through `normalised_title` (with each article's site name) first: equal
+    titles of at least TITLE_WORDS words are one story, whatever the texts say. A missing
+    fingerprint (an article stored before fingerprints) leaves only the title rule.
+    """
+    if a_title and a_title == b_title and len(a_title.split()) >= TITLE_WORDS:
+        return True
+    if a_fp is None or b_fp is None:
+        return False
     distance = hamming(a_fp, b_fp)
     if distance <= NEAR_BITS:
         return True

@@ -24,7 +24,6 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 from pydantic import WithJsonSchema
-from sqlmodel import Session
 
 from extractors.errors import ConfigError
 from extractors.listings.sources import Source, load_sources
@@ -34,7 +33,7 @@ from flows.ingest import discover, process, record, record_failures, select_new
 from pactwatch.digest.week import week_of
 from pactwatch.ingest import archive, chunks, fetching, leases, records, reports, retag
 from pactwatch.settings import Settings, load_settings
-from storage.db import engine_for
+from storage.db import transaction
 from storage.models import utcnow
 
 # The run form takes source names as free text: the choices cannot be known where the form is
@@ -49,10 +48,10 @@ SourceNames = Annotated[
 ]
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def done_chunks(database_url: str, names: list[str], start: date, end: date) -> set:
-    with Session(engine_for(database_url)) as session:
-        return chunks.done_chunks(session, names, start, end)
+    return transaction(database_url, lambda s: chunks.done_chunks(s, names, start, end),
+                       "reading done chunks")
 
 
 @task(cache_policy=NO_CACHE)
@@ -68,16 +67,15 @@ def index_warcs(files: list[str], sources: list[Source], start: date, end: date,
     return archive.index_warcs(files, sources, start, end, settings, cache_dir)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def finish_chunks(database_url: str, finished: dict) -> None:
-    with Session(engine_for(database_url)) as session, session.begin():
-        chunks.record_chunks(session, finished)
+    transaction(database_url, lambda s: chunks.record_chunks(s, finished), "recording chunks")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def coverage(database_url: str, names: list[str], start: date, end: date) -> list[dict]:
-    with Session(engine_for(database_url)) as session:
-        return chunks.chunk_report(session, names, start, end)
+    return transaction(database_url, lambda s: chunks.chunk_report(s, names, start, end),
+                       "reading coverage")
 
 
 @task(cache_policy=NO_CACHE)
@@ -90,16 +88,15 @@ def publish_coverage(rows: list[dict[str, Any]], extra: dict[str, Any], heatmap:
                              description="Sources × days: where the period has holes")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def stored_ids(database_url: str, start: date, end: date, names: list[str]) -> list[int]:
-    with Session(engine_for(database_url)) as session:
-        return retag.article_ids(session, start, end, names)
+    return transaction(database_url, lambda s: retag.article_ids(s, start, end, names),
+                       "reading article ids")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def retag_batch(database_url: str, ids: list[int], watchlist_file: Path) -> tuple[int, int]:
-    with Session(engine_for(database_url)) as session, session.begin():
-        return retag.retag(session, ids, watchlist_file)
+    return transaction(database_url, lambda s: retag.retag(s, ids, watchlist_file), "re-tagging")
 
 
 @flow(name="backfill")

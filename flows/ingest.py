@@ -19,7 +19,6 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
-from sqlmodel import Session
 
 from extractors.listings.discover import FeedState
 from extractors.listings.sources import Source, load_sources
@@ -38,17 +37,17 @@ from pactwatch.ingest import (
 from pactwatch.ingest.store import load_feed_states, save_feed_states
 from pactwatch.settings import Settings, load_settings
 from storage import quarantine, repo
-from storage.db import engine_for
+from storage.db import transaction
 from storage.models import utcnow
 
 MAX_ATTEMPTS = 3
 IN_FLIGHT = 2  # batches processed at once: one fetching or storing while one is extracted
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def load_states(sources: list[Source], database_url: str) -> dict[str, FeedState]:
-    with Session(engine_for(database_url)) as session:
-        return load_feed_states(session, [s.name for s in sources])
+    names = [s.name for s in sources]
+    return transaction(database_url, lambda s: load_feed_states(s, names), "loading listings")
 
 
 @task(cache_policy=NO_CACHE)
@@ -67,21 +66,24 @@ def discover(
         )
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def save_states(found: records.Discovery, database_url: str, deferred: dict[str, int]) -> None:
     """Remember the listings only once every batch is stored: a run killed before then reads
     them again next time, so the articles it had not stored are offered again. A batch never
     raises for an item's sake (`ingest.isolation` quarantines it), so every run that reaches
-    the database gets here."""
-    with Session(engine_for(database_url)) as session, session.begin():
-        save_feed_states(session, discovery.states_to_save(found.states.values(), deferred))
+    the database gets here. Sources with items left for later keep their old states."""
+    states = discovery.states_to_save(found.states.values(), deferred)
+    transaction(database_url, lambda s: save_feed_states(s, states), "saving listings")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def select_new(found: records.Discovery, database_url: str) -> list[records.Work]:
     """Drop URLs already stored, already seen, failed too often, or quarantined and not due."""
-    with Session(engine_for(database_url)) as session:
-        return discovery.fresh_work(session, found.work, utcnow(), MAX_ATTEMPTS)
+    now = utcnow()
+    return transaction(
+        database_url, lambda s: discovery.fresh_work(s, found.work, now, MAX_ATTEMPTS),
+        "selecting new URLs",
+    )
 
 
 @task(cache_policy=NO_CACHE)
@@ -90,11 +92,11 @@ def share(work: list[records.Work], sources: list[Source]):
     return discovery.fair_share(work, sources)
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def due_again(sources: list[Source], work: list[records.Work], database_url: str):
     """`work` plus the quarantined URLs of `sources` whose wait is over (listed or not)."""
-    with Session(engine_for(database_url)) as session:
-        due = quarantine.due(session, [s.name for s in sources], utcnow())
+    names, now = [s.name for s in sources], utcnow()
+    due = transaction(database_url, lambda s: quarantine.due(s, names, now), "reading quarantine")
     listed = {w.url for w in work}
     return [*work, *(records.Work(url, source) for url, source in due if url not in listed)]
 
@@ -112,25 +114,25 @@ def process(
     return isolation.run_guarded(work, sources, settings, version, archived or ())
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def record_failures(failures: list[records.Failure], database_url: str) -> None:
     """Record what failed before any batch ran (listings that could not be read)."""
-    pipeline.store([], failures, database_url, version="", attempts=1)
+    pipeline.store([], failures, database_url, version="")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def record(
     database_url: str, started: datetime, stats: dict[str, Any], flow_name: str = "ingest"
 ) -> None:
-    with Session(engine_for(database_url)) as session, session.begin():
-        repo.record_run(session, flow_name, started, stats)
+    transaction(database_url, lambda s: repo.record_run(s, flow_name, started, stats),
+                "recording the run")
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(cache_policy=NO_CACHE)
 def previous_summary(database_url: str, flow_name: str) -> dict[str, Any]:
     """The per-source summary of the last finished run of `flow_name` ({} if none)."""
-    with Session(engine_for(database_url)) as session:
-        last = repo.status(session)["last_runs"].get(flow_name, {})
+    status = transaction(database_url, repo.status, "reading the last run")
+    last = status["last_runs"].get(flow_name, {})
     return last.get("stats", {}).get("sources") or {}
 
 

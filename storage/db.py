@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
 
@@ -62,14 +62,43 @@ def retrying(
         try:
             return action()
         except DBAPIError as exc:
-            transient = exc.connection_invalidated or isinstance(
-                exc, OperationalError | InterfaceError
-            )
-            if attempt == attempts or not transient:
+            if attempt == attempts or not transient(exc):
                 raise
             log.warning("%s failed (%s); trying again", what, type(exc).__name__)
             time.sleep(pause * attempt)
     raise AssertionError("unreachable")
+
+
+def transaction(
+    database_url: str, action: Callable[[Session], T], what: str, attempts: int = RETRY_ATTEMPTS
+) -> T:
+    """`action(session)` in one transaction on the process's engine for `database_url`, the
+    whole transaction run again when the database drops or refuses the connection
+    (`retrying`). The one retry policy of every database call of the flows: their tasks are
+    not retried by Prefect on top of it. `action` must be safe to repeat (every verb is)."""
+
+    def once() -> T:
+        with Session(engine_for(database_url)) as session, session.begin():
+            return action(session)
+
+    return retrying(once, what, attempts)
+
+
+# PostgreSQL error classes worth another attempt: the connection failed (08), the server is
+# shutting down or not yet accepting connections (57P), a deadlock or serialisation failure (40).
+TRANSIENT_SQLSTATES = ("08", "57P", "40")
+
+
+def transient(exc: DBAPIError) -> bool:
+    """Whether trying the same transaction again may succeed: the connection dropped or was
+    refused, SQLite was locked, PostgreSQL rolled back for a deadlock. An OperationalError
+    with any other SQLSTATE (a value too large for an index, a program limit) is not."""
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(TRANSIENT_SQLSTATES)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

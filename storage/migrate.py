@@ -90,8 +90,22 @@ def _revision(conn: Connection) -> str | None:
 
 @contextmanager
 def _exclusive(engine: Engine) -> Iterator[Connection]:
-    """A transaction that one process at a time may hold, to run migrations in."""
-    with engine.connect() as conn, conn.begin():  # on SQLite, BEGIN IMMEDIATE (storage.db)
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-        yield conn
+    """A transaction that one process at a time may hold, to run migrations in.
+
+    On SQLite, foreign keys are off while it runs (a rebuilt table would otherwise cascade
+    its deletion into the rows referring to it) and checked before it commits.
+    """
+    with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # must precede BEGIN: SQLite ignores it inside a transaction
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():  # on SQLite, BEGIN IMMEDIATE (storage.db)
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+                yield conn
+                if sqlite and (broken := conn.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                    raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

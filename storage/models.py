@@ -10,6 +10,7 @@ classes by tests/test_migrations.py.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Float,
     Index,
     LargeBinary,
+    String,
     Text,
     UniqueConstraint,
 )
@@ -61,12 +63,25 @@ def unsigned64(value: int) -> int:
     return value & ((1 << 64) - 1)
 
 
+def url_key(url: str) -> str:
+    """The key a URL is stored and looked up under: its SHA-256 in hex, 64 characters.
+
+    A URL has no length limit, and PostgreSQL refuses an index entry over ~2.7 kB, so no index
+    holds a whole URL (docs/storage.md).
+    """
+    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _url_key(primary_key: bool = False) -> Any:
+    return Field(sa_column=Column(String(64), nullable=False, primary_key=primary_key))
+
+
 def _when(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
 class ArticleRow(SQLModel, table=True):
-    """One stored article, keyed by its canonical URL.
+    """One stored article, keyed by its canonical URL (unique through `url_key`).
 
     `story` groups copies of one story; `fingerprint` is the text's SimHash (signed, see
     `signed64`); `raw_html` is zlib-compressed page bytes (`storage.repo.raw_html_of`), kept
@@ -74,10 +89,14 @@ class ArticleRow(SQLModel, table=True):
     """
 
     __tablename__ = "article"
-    __table_args__ = (Index("ix_article_published", "published"),)
+    __table_args__ = (
+        Index("ix_article_published", "published"),
+        Index("ix_article_url_key", "url_key", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    url: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    url_key: str = _url_key()
     source: str = Field(index=True)
     title: str = Field(default="", sa_column=Column(Text, nullable=False))
     authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -122,7 +141,8 @@ class DiscoveredUrlRow(SQLModel, table=True):
 
     __tablename__ = "discovered_url"
 
-    url: str = Field(sa_column=Column(Text, primary_key=True))
+    url_key: str = _url_key(primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(index=True)
     article_id: int | None = Field(default=None, foreign_key="article.id", ondelete="SET NULL")
     first_seen: datetime | None = _when(nullable=False)
@@ -133,7 +153,8 @@ class FeedStateRow(SQLModel, table=True):
 
     __tablename__ = "feed_state"
 
-    url: str = Field(sa_column=Column(Text, primary_key=True))
+    url_key: str = _url_key(primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
     source: str
     etag: str | None = None
     last_modified: str | None = None
@@ -149,7 +170,8 @@ class FetchFailureRow(SQLModel, table=True):
 
     __tablename__ = "fetch_failure"
 
-    url: str = Field(sa_column=Column(Text, primary_key=True))
+    url_key: str = _url_key(primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(index=True)
     kind: str = Field(index=True)
     detail: str = Field(sa_column=Column(Text, nullable=False))
@@ -209,28 +231,6 @@ class RunRow(SQLModel, table=True):
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class EntityRow(SQLModel, table=True):
-    """A tracked entity as configured in the watchlist (`storage.repo.sync_entities`)."""
-
-    __tablename__ = "entity"
-
-    id: str = Field(sa_column=Column(Text, primary_key=True))
-    kind: str
-    name: str = Field(sa_column=Column(Text, nullable=False))
-    label: str = Field(sa_column=Column(Text, nullable=False))
-    watchlist_version: str
-
-
-class SourceRow(SQLModel, table=True):
-    """A configured source: a hash of its configuration and when an ingest last ran it."""
-
-    __tablename__ = "source"
-
-    name: str = Field(sa_column=Column(Text, primary_key=True))
-    config_hash: str
-    last_run: datetime | None = _when()
-
-
 class BackfillChunkRow(SQLModel, table=True):
     """One (source, day) of a backfill: pending, running, done or failed, with its counts."""
 
@@ -276,7 +276,8 @@ class QuarantineRow(SQLModel, table=True):
 
     __tablename__ = "quarantine"
 
-    url: str = Field(sa_column=Column(Text, primary_key=True))
+    url_key: str = _url_key(primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(index=True)
     reason: str = Field(sa_column=Column(Text, nullable=False))
     attempts: int = 1

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from storage.models import QuarantineRow
+from storage.models import QuarantineRow, url_key
 
 FIRST_WAIT = timedelta(hours=1)
 LAST_WAIT = timedelta(days=7)
@@ -33,9 +33,10 @@ def wait_after(attempts: int) -> timedelta | None:
 
 def hold(session: Session, url: str, source: str, reason: str, now: datetime) -> QuarantineRow:
     """Quarantine `url` (or count one more failure of it) and schedule its next try."""
-    row = session.get(QuarantineRow, url)
+    row = session.get(QuarantineRow, url_key(url))
     if row is None:
-        row = QuarantineRow(url=url, source=source, reason="", attempts=0, first_at=now)
+        row = QuarantineRow(url_key=url_key(url), url=url, source=source, reason="", attempts=0,
+                            first_at=now)
     row.attempts += 1
     row.reason = reason[:2000]
     row.last_at = now
@@ -50,9 +51,10 @@ def held_back(session: Session, urls: Sequence[str], now: datetime) -> set[str]:
     """Those of `urls` that are quarantined and not due yet, or given up."""
     held: set[str] = set()
     for start in range(0, len(urls), 500):
+        keys = [url_key(u) for u in urls[start : start + 500]]
         rows = session.exec(
             select(QuarantineRow.url, QuarantineRow.next_try).where(
-                col(QuarantineRow.url).in_(list(urls[start : start + 500]))
+                col(QuarantineRow.url_key).in_(keys)
             )
         )
         held.update(url for url, next_try in rows.all() if next_try is None or next_try > now)
@@ -73,8 +75,8 @@ def due(session: Session, sources: Sequence[str], now: datetime) -> list[tuple[s
 def release(session: Session, urls: Sequence[str]) -> None:
     """Forget the quarantine of URLs that went through a batch without raising."""
     for start in range(0, len(urls), 500):
-        chunk = list(urls[start : start + 500])
-        session.execute(delete(QuarantineRow).where(col(QuarantineRow.url).in_(chunk)))
+        keys = sorted(url_key(u) for u in urls[start : start + 500])
+        session.execute(delete(QuarantineRow).where(col(QuarantineRow.url_key).in_(keys)))
 
 
 def quarantined(session: Session) -> list[QuarantineRow]:

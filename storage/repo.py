@@ -1,11 +1,11 @@
 """Repository verbs: short functions that take a `Session` and plain data.
 
 Writes are idempotent: storing the same article, mention or failure twice changes nothing
-(`INSERT … ON CONFLICT` on SQLite and PostgreSQL alike). The caller owns the transaction:
-one `with Session(engine) as s, s.begin():` per batch.
+(`storage.upsert`: `INSERT … ON CONFLICT` on SQLite and PostgreSQL alike). The caller owns the
+transaction: one `with Session(engine) as s, s.begin():` per batch.
 
 Safe under concurrency: a batch's first statement is a write (so SQLite takes its write lock
-before reading anything, and waits for it instead of failing), and rows are written in URL
+before reading anything, and waits for it instead of failing), and rows are written in key
 order (so two PostgreSQL transactions writing overlapping batches wait for each other instead
 of deadlocking). Two runs storing the same article at once leave one row and no error.
 """
@@ -17,25 +17,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, delete, func, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from extractors.article.model import Article
-from extractors.tagging.watchlist import Watchlist
 from storage.models import (
     ArticleRow,
     DiscoveredUrlRow,
-    EntityRow,
     FetchFailureRow,
     MentionRow,
     RunRow,
-    SourceRow,
     signed64,
+    url_key,
     utcnow,
 )
+from storage.upsert import insert_missing, upsert_all
 
 GZIP_MAGIC = b"\x1f\x8b"
+MENTION_KEY = ("article_id", "entity", "start")
 
 
 class MentionLike(Protocol):
@@ -45,17 +44,6 @@ class MentionLike(Protocol):
     text: str
     sentence: str
     salient: bool
-
-
-def _insert(session: Session, table: Any) -> Any:
-    """An INSERT that understands ON CONFLICT for the session's dialect."""
-    name = session.get_bind().dialect.name
-    target: Table = table.__table__
-    if name == "postgresql":
-        return postgresql.insert(target)
-    if name == "sqlite":
-        return sqlite.insert(target)
-    raise NotImplementedError(f"unsupported database dialect: {name}")
 
 
 def article_values(
@@ -73,6 +61,7 @@ def article_values(
     now = utcnow()
     return {
         "url": article.url,
+        "url_key": url_key(article.url),
         "source": source,
         "title": article.title,
         "authors": list(article.authors),
@@ -104,19 +93,32 @@ def raw_html_of(row: ArticleRow) -> bytes | None:
 def insert_articles(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Insert articles whose URL is not stored yet; return {url: id} of those newly inserted.
 
-    One `INSERT … ON CONFLICT (url) DO NOTHING … RETURNING`: a URL stored meanwhile by another
+    One `INSERT … ON CONFLICT (url_key) DO NOTHING … RETURNING`: a URL stored meanwhile by another
     transaction is skipped, never duplicated, and is not in the result.
     """
     if not rows:
         return {}
-    ordered = sorted(rows, key=lambda r: r["url"])
-    stmt = (
-        _insert(session, ArticleRow)
-        .on_conflict_do_nothing(index_elements=["url"])
-        .returning(ArticleRow.__table__.c.url, ArticleRow.__table__.c.id)
-    )
-    result = session.execute(stmt, ordered)
-    return {url: int(id_) for url, id_ in result.all()}
+    ordered = sorted(rows, key=lambda r: r["url_key"])
+    inserted = insert_missing(session, ArticleRow, ordered, pk=["url_key"],
+                              returning=["url", "id"])
+    return {url: int(id_) for url, id_ in inserted}
+
+
+def article_ids_of(session: Session, urls: Sequence[str]) -> dict[str, int]:
+    """{url: id} of the stored articles among `urls`."""
+    found: dict[str, int] = {}
+    for chunk in _key_chunks(urls):
+        rows = session.exec(
+            select(ArticleRow.url, ArticleRow.id).where(ArticleRow.url_key.in_(chunk))
+        )
+        found.update((url, int(id_)) for url, id_ in rows.all() if id_ is not None)
+    return found
+
+
+def _key_chunks(urls: Iterable[str], size: int = 500) -> list[list[str]]:
+    """The `url_key`s of `urls`, sorted, in lists of at most `size` (one IN (...) each)."""
+    keys = sorted({url_key(u) for u in urls})
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
 
 
 def replace_mentions(
@@ -138,11 +140,7 @@ def replace_mentions(
             .values(watchlist_version=watchlist_version)
         )
         session.execute(delete(MentionRow).where(MentionRow.article_id == article_id))
-        if rows:
-            stmt = _insert(session, MentionRow).on_conflict_do_nothing(
-                index_elements=["article_id", "entity", "start"]
-            )
-            session.execute(stmt, rows)
+        insert_missing(session, MentionRow, rows, pk=MENTION_KEY)
     return len(rows)
 
 
@@ -153,11 +151,7 @@ def add_mentions(session: Session, mentions: Mapping[int, Iterable[MentionLike]]
         (_mention_row(article_id, m) for article_id, found in mentions.items() for m in found),
         key=lambda r: (r["article_id"], r["start"]),
     )
-    if rows:
-        stmt = _insert(session, MentionRow).on_conflict_do_nothing(
-            index_elements=["article_id", "entity", "start"]
-        )
-        session.execute(stmt, rows)
+    insert_missing(session, MentionRow, rows, pk=MENTION_KEY)
     return len(rows)
 
 
@@ -176,13 +170,12 @@ def _mention_row(article_id: int, m: MentionLike) -> dict[str, Any]:
 def unseen_urls(session: Session, urls: Sequence[str]) -> list[str]:
     """The URLs, in order, that were never discovered before (or never stored)."""
     seen: set[str] = set()
-    for start in range(0, len(urls), 500):
-        chunk = list(urls[start : start + 500])
-        seen.update(
-            session.exec(select(DiscoveredUrlRow.url).where(DiscoveredUrlRow.url.in_(chunk)))
-        )
-        seen.update(session.exec(select(ArticleRow.url).where(ArticleRow.url.in_(chunk))))
-    return [u for u in urls if u not in seen]
+    for chunk in _key_chunks(urls):
+        seen.update(session.exec(
+            select(DiscoveredUrlRow.url_key).where(DiscoveredUrlRow.url_key.in_(chunk))
+        ))
+        seen.update(session.exec(select(ArticleRow.url_key).where(ArticleRow.url_key.in_(chunk))))
+    return [u for u in urls if url_key(u) not in seen]
 
 
 def mark_discovered(session: Session, source: str, links: dict[str, int | None]) -> None:
@@ -190,109 +183,39 @@ def mark_discovered(session: Session, source: str, links: dict[str, int | None])
     if not links:
         return
     now = utcnow()
-    rows = [
-        {"url": url, "source": source, "article_id": aid, "first_seen": now}
-        for url, aid in sorted(links.items())
-    ]
-    stmt = _insert(session, DiscoveredUrlRow).on_conflict_do_nothing(index_elements=["url"])
-    session.execute(stmt, rows)
+    rows = sorted(
+        ({"url_key": url_key(url), "url": url, "source": source, "article_id": aid,
+          "first_seen": now} for url, aid in links.items()),
+        key=lambda r: r["url_key"],
+    )
+    insert_missing(session, DiscoveredUrlRow, rows, pk=["url_key"])
 
 
 def record_failure(session: Session, url: str, source: str, kind: str, detail: str) -> None:
     """Record (or count again) why a URL failed."""
-    stmt = _insert(session, FetchFailureRow).values(
-        url=url, source=source, kind=kind, detail=detail[:2000], attempts=1, last_at=utcnow()
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["url"],
-        set_={
-            "kind": stmt.excluded.kind,
-            "detail": stmt.excluded.detail,
-            "last_at": stmt.excluded.last_at,
-            "attempts": FetchFailureRow.__table__.c.attempts + 1,
-        },
-    )
-    session.execute(stmt)
+    row = {"url_key": url_key(url), "url": url, "source": source, "kind": kind,
+           "detail": detail[:2000], "attempts": 1, "last_at": utcnow()}
+    upsert_all(session, FetchFailureRow, [row], pk=["url_key"],
+               update=["kind", "detail", "last_at"], increment=["attempts"])
 
 
 def clear_failures(session: Session, urls: Sequence[str]) -> None:
     """Forget failures of URLs that have now succeeded."""
-    if urls:
-        session.execute(delete(FetchFailureRow).where(FetchFailureRow.url.in_(list(urls))))
+    for chunk in _key_chunks(urls):
+        session.execute(delete(FetchFailureRow).where(FetchFailureRow.url_key.in_(chunk)))
 
 
 def failed_attempts(session: Session, urls: Sequence[str]) -> dict[str, int]:
     """How often each of `urls` has failed so far."""
-    rows = session.exec(
-        select(FetchFailureRow.url, FetchFailureRow.attempts).where(
-            FetchFailureRow.url.in_(list(urls))
+    found: dict[str, int] = {}
+    for chunk in _key_chunks(urls):
+        rows = session.exec(
+            select(FetchFailureRow.url, FetchFailureRow.attempts).where(
+                FetchFailureRow.url_key.in_(chunk)
+            )
         )
-    )
-    return dict(rows.all())
-
-
-def articles_between(session: Session, start: datetime, end: datetime) -> list[ArticleRow]:
-    """Articles published in [start, end), oldest first."""
-    stmt = (
-        select(ArticleRow)
-        .where(ArticleRow.published >= start, ArticleRow.published < end)
-        .order_by(ArticleRow.published, ArticleRow.id)
-    )
-    return list(session.exec(stmt).all())
-
-
-def mentions_of(session: Session, article_ids: Sequence[int]) -> list[MentionRow]:
-    """Mentions of the given articles, in text order."""
-    if not article_ids:
-        return []
-    stmt = (
-        select(MentionRow)
-        .where(MentionRow.article_id.in_(list(article_ids)))
-        .order_by(MentionRow.article_id, MentionRow.start)
-    )
-    return list(session.exec(stmt).all())
-
-
-def sync_entities(session: Session, watchlist: Watchlist) -> int:
-    """Make the entity table match the watchlist: upsert every entity, delete the others.
-
-    Returns the number of entities configured. Mentions keep entity ids as plain strings, so
-    an entity dropped from the watchlist leaves its old mentions in place.
-    """
-    rows = [
-        {
-            "id": e.id,
-            "kind": e.kind,
-            "name": e.name,
-            "label": e.label,
-            "watchlist_version": watchlist.version,
-        }
-        for e in sorted(watchlist.entities, key=lambda e: e.id)
-    ]
-    if rows:
-        stmt = _insert(session, EntityRow)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={k: stmt.excluded[k] for k in ("kind", "name", "label", "watchlist_version")},
-        )
-        session.execute(stmt, rows)
-    session.execute(delete(EntityRow).where(EntityRow.id.not_in([r["id"] for r in rows])))
-    return len(rows)
-
-
-def mark_source_run(
-    session: Session, name: str, config_hash: str, when: datetime | None = None
-) -> None:
-    """Remember that an ingest ran source `name` with this configuration (hash)."""
-    stmt = _insert(session, SourceRow).values(
-        name=name, config_hash=config_hash, last_run=when or utcnow()
-    )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["name"],
-            set_={"config_hash": stmt.excluded.config_hash, "last_run": stmt.excluded.last_run},
-        )
-    )
+        found.update(rows.all())
+    return found
 
 
 def record_run(session: Session, flow: str, started: datetime, stats: dict[str, Any]) -> None:

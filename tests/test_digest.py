@@ -8,7 +8,8 @@ A fixed database for 2024-W10 (Mon 4 – Sun 10 March 2024, Asia/Tokyo):
     quad                    2 (2)                     2 (1)    third, = no change
     reciprocal-access-agreement, raa-japan-australia  —        quiet this week
 
-Syndication: a1/a2 share a content hash, a4/a6 a story id, a8/a9 a title.
+Syndication: a1/a2 share a content hash, a4/a6 a story id, a8/a9 a title. Articles are stored
+through `store_batch`, so the stories the digest shows are the ones stored.
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ from pactwatch.digest.mail import MailOptions, build_message
 from pactwatch.digest.recipients import Recipient, load_recipients
 from pactwatch.digest.render import render_digest
 from pactwatch.digest.week import IsoWeek, last_complete_week, parse_week, week_bounds
+from pactwatch.ingest.records import Extracted, Work
+from pactwatch.ingest.store import store_batch
 from storage.db import ensure_schema, make_engine
 from storage.models import ArticleRow
-from storage.repo import article_values, insert_articles, replace_mentions
+from storage.repo import article_ids_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 W10 = IsoWeek(2024, 10)
@@ -121,9 +124,8 @@ def add(
     sitename: str | None = None,
 ) -> int:
     article = Article(url=url, title=title, published=published, text=text, sitename=sitename)
-    ids = insert_articles(s, [article_values(article, source)])
-    article_id = ids[url]
-    replace_mentions(s, article_id, mentions, "test")
+    store_batch(s, [Extracted(Work(url, source), article, tuple(mentions), None, url)], [], "test")
+    article_id = article_ids_of(s, [url])[url]
     if story:
         s.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(story=story))
     return article_id

@@ -9,12 +9,12 @@ import pytest
 
 from extractors.errors import DiscoveryFailed
 from extractors.listings.discover import (
-    canonical_url,
     parse_date,
     parse_feed,
     parse_homepage,
     parse_sitemap,
 )
+from extractors.urls import canonical_url
 
 FEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
 needs_corpus = pytest.mark.skipif(not FEEDS.is_dir(), reason="../shared/corpus/feeds is absent")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlmodel import Session, SQLModel, select
 
 from storage import migrate
 from storage.db import ensure_schema, make_engine
-from storage.models import ArticleRow, EntityRow
+from storage.models import ArticleRow, BackfillChunkRow
 from tests.dbs import db_url, pg_database  # noqa: F401  (fixtures)
 
 BIN = Path(sys.executable).parent / "pactwatch"
@@ -106,11 +107,7 @@ def test_an_older_database_is_upgraded_with_its_data(engine: Engine) -> None:
     assert diff(engine) == []
     assert_seed_intact(engine)
     with Session(engine) as s, s.begin():
-        s.add(
-            EntityRow(
-                id="quad", kind="framework", name="Quad", label="Quad", watchlist_version="v2"
-            )
-        )
+        s.add(BackfillChunkRow(source="src", day=date(2024, 3, 1), counts={"stored": 1}))
 
 
 def test_a_database_made_before_migrations_is_recognised(engine: Engine) -> None:

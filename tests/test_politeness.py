@@ -153,12 +153,14 @@ def test_lease_left_behind_by_this_process_is_taken_over(sqlite_url: str) -> Non
 
     from sqlalchemy import update
 
+    from storage.leases import host_lease
+
     with leases.hold(sqlite_url, [HOST]):
         pass
     orphan = f"{socket.gethostname()}:{os.getpid()}:deadbeef"
     with engine_for(sqlite_url).begin() as conn:
         later = utcnow() + timedelta(hours=1)
-        conn.execute(update(leases.host_lease).values(holder=orphan, expires=later))
+        conn.execute(update(host_lease).values(holder=orphan, expires=later))
     assert leases.holders(sqlite_url)[HOST] == orphan
     with leases.hold(sqlite_url, [HOST], wait=5) as me:
         assert leases.holders(sqlite_url)[HOST] == me

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from lxml.html import HtmlElement
 
 from extractors.article.model import DateCandidate
-from extractors.listings.discover import parse_date
+from extractors.datetimes import parse_date
 
 DATE_PRIORITY = ("json-ld", "meta", "feed", "sitemap", "url", "title", "htmldate")
 META_PUBLISHED = frozenset({

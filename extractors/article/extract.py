@@ -28,7 +28,7 @@ from extractors.article.jsonld import JsonLdArticle, Person, article_json_ld
 from extractors.article.model import Article, DateCandidate
 from extractors.article.titles import choose_title, clean_title, strip_site_name
 from extractors.errors import ExtractionFailed
-from extractors.listings.discover import canonical_url
+from extractors.urls import canonical_url
 
 __all__ = ["extract_article", "choose_date", "strip_site_name", "TRAFILATURA_SETTINGS"]
 

@@ -17,7 +17,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
@@ -26,23 +25,15 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from lxml import html as lxml_html
 
+from extractors.datetimes import parse_date
 from extractors.errors import DiscoveryFailed, FetchFailed
 from extractors.inflate import gunzip
-from extractors.urls import canonical_url  # noqa: F401 - also imported from here (article)
+from extractors.urls import canonical_url
 
 MAX_XML_BYTES = 50_000_000
 FEED_BACKOFF = timedelta(hours=1)  # after n failures in a row: wait 1 h * 2**(n-1) ...
 FEED_BACKOFF_MAX = timedelta(hours=24)  # ... but at most a day
-# Month names seen in real feeds that write RFC 822 dates in their own language (UOL:
-# "Seg, 24 Set 2018"); weekday names are dropped, since RFC 822 makes them optional.
-LOCAL_MONTHS = {
-    "fev": "Feb", "abr": "Apr", "mai": "May", "ago": "Aug", "set": "Sep", "out": "Oct",
-    "dez": "Dec", "ene": "Jan", "dic": "Dec", "mär": "Mar", "mrz": "Mar", "okt": "Oct",
-    "janv": "Jan", "févr": "Feb", "mars": "Mar", "avr": "Apr", "juin": "Jun", "juil": "Jul",
-    "août": "Aug", "sept": "Sep", "déc": "Dec", "gen": "Jan", "mag": "May", "giu": "Jun",
-    "lug": "Jul", "ott": "Oct",
-}
-RFC822_LOCAL = re.compile(r"^\s*(?:[^\W\d]+\.?,\s*)?(\d{1,2})\s+([^\W\d]+)\.?\s+(\d{4}\s.*)$")
+
 
 
 @dataclass(frozen=True)
@@ -245,31 +236,6 @@ def _looks_like_article(url: str) -> bool:
     return bool(segments) and (
         bool(re.search(r"/20\d\d/", path)) or len(segments[-1]) > 24 or segments[-1].count("-") >= 3
     )
-
-
-def parse_date(value: str | None) -> datetime | None:
-    """Parse ISO 8601 or RFC 822 dates (month names in a few languages); naive means UTC."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(_english_rfc822(value))
-        except (TypeError, ValueError, IndexError):
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _english_rfc822(value: str) -> str:
-    """'Seg, 24 Set 2018 19:42:40 -0300' -> '24 Sep 2018 19:42:40 -0300'."""
-    match = RFC822_LOCAL.match(value)
-    if not match:
-        return value
-    day, month, rest = match.groups()
-    month = LOCAL_MONTHS.get(month.casefold(), month[:3].title())
-    return f"{day} {month} {rest}"
 
 
 def _refuse_entities(body: bytes, url: str) -> None:

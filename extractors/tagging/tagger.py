@@ -10,7 +10,6 @@ shipped to a process pool. `tag` never raises on any `str`.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +19,7 @@ from extractors.tagging.rules import resolve, scan
 from extractors.tagging.text import LEAD_CHARS, Sentences, lead_end
 from extractors.tagging.watchlist import Watchlist
 
-__all__ = ["LEAD_CHARS", "Mention", "Tagger", "tag_text"]
+__all__ = ["LEAD_CHARS", "Mention", "Tagger"]
 
 @dataclass(frozen=True)
 class Mention:
@@ -118,24 +117,3 @@ def _day(published: date | datetime | str | None) -> str:
     if isinstance(published, date):
         return published.isoformat()
     return published[:10]
-
-
-_CACHE: OrderedDict[str, Tagger] = OrderedDict()
-_CACHE_SIZE = 4
-
-
-def tag_text(
-    text: str,
-    watchlist: Watchlist,
-    title: str = "",
-    published: date | datetime | str | None = None,
-) -> list[Mention]:
-    """Convenience: tag with a Tagger cached per watchlist version (a few kept, LRU)."""
-    tagger = _CACHE.get(watchlist.version)
-    if tagger is None:
-        tagger = Tagger(watchlist)
-        _CACHE[watchlist.version] = tagger
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    _CACHE.move_to_end(watchlist.version)
-    return tagger.tag(text, title, published)

@@ -6,6 +6,8 @@ cancelled resumes where it stopped and a repeated backfill fetches nothing. A ch
 failures is recorded as "failed" and is worked again next time (`select_new` still stops
 retrying a URL after a few attempts). A day with nothing discovered is done too (and flagged
 in the coverage report), unless discovery of its source failed.
+
+The rules are here; the chunk rows are read and written by `storage.chunks`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from storage.models import BackfillChunkRow, utcnow
+from storage.chunks import chunk_report, done_chunks, save_chunks  # noqa: F401  (flows use them)
+from storage.models import utcnow
 
 Key = tuple[str, date]
 COUNTS = ("discovered", "new", "stored", "failed")
@@ -130,19 +132,6 @@ def tally(
             counts.setdefault(key, Counter())[name] += 1
 
 
-def done_chunks(session: Session, sources: Sequence[str], start: date, end: date) -> set[Key]:
-    """The chunks of `sources` between `start` and `end` already done."""
-    rows = session.exec(
-        select(BackfillChunkRow.source, BackfillChunkRow.day).where(
-            BackfillChunkRow.source.in_(list(sources)),
-            BackfillChunkRow.day >= start,
-            BackfillChunkRow.day <= end,
-            BackfillChunkRow.state == "done",
-        )
-    )
-    return {(source, day) for source, day in rows.all()}
-
-
 def record_chunks(session: Session, finished: Mapping[Key, Mapping[str, int]]) -> None:
     """Record chunks as done (no failures) or failed, with their counts; idempotent."""
     if not finished:
@@ -158,27 +147,4 @@ def record_chunks(session: Session, finished: Mapping[Key, Mapping[str, int]]) -
         }
         for (source, day), counts in finished.items()
     ]
-    name = session.get_bind().dialect.name
-    insert = postgresql.insert if name == "postgresql" else sqlite.insert
-    stmt = insert(BackfillChunkRow.__table__)  # type: ignore[attr-defined]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source", "day"],
-        set_={k: stmt.excluded[k] for k in ("state", "counts", "finished")},
-    )
-    session.execute(stmt, rows)
-
-
-def chunk_report(
-    session: Session, sources: Sequence[str], start: date, end: date
-) -> list[dict[str, Any]]:
-    """Every recorded chunk in the range, with its state and counts, for the coverage table."""
-    rows = session.exec(
-        select(BackfillChunkRow).where(
-            BackfillChunkRow.source.in_(list(sources)),
-            BackfillChunkRow.day >= start,
-            BackfillChunkRow.day <= end,
-        )
-    )
-    return [
-        {"source": r.source, "day": r.day, "state": r.state, **r.counts} for r in rows.all()
-    ]
+    save_chunks(session, rows)

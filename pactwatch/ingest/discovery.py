@@ -229,12 +229,10 @@ def fresh_work(
     session: Session, work: Sequence[Work], now: datetime, max_attempts: int
 ) -> list[Work]:
     """`work` without URLs already stored or seen, failed `max_attempts` times, or
-    quarantined and not due; asked in slices, so 100,000 listed URLs make no giant query."""
+    quarantined and not due (the verbs ask in slices: 100,000 listed URLs are no giant query)."""
     fresh = set(repo.unseen_urls(session, [w.url for w in work]))
     ordered = [w.url for w in work if w.url in fresh]
-    attempts: dict[str, int] = {}
-    for start in range(0, len(ordered), 500):
-        attempts.update(repo.failed_attempts(session, ordered[start : start + 500]))
+    attempts = repo.failed_attempts(session, ordered)
     held = quarantine.held_back(session, ordered, now)
     return [
         w for w in work

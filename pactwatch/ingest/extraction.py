@@ -145,22 +145,29 @@ def _inline(jobs: list[tuple], watchlist_file: str) -> list[tuple | str]:
     return [_extract_one(job) for job in jobs]
 
 
-_TAGGER = None
+# The one Tagger cache: the tagger of the watchlist file last asked for, keyed by the file's
+# path and content digest (an edited file gets a new tagger, an untouched one is not rebuilt).
+# Extraction workers and re-tagging both go through `tagger_for`.
+_TAGGER: tuple[tuple[str, str], Any, str] | None = None
 
 
-def _init_worker(watchlist_file: str) -> None:
-    """Build the tagger once per process (and again only when the watchlist file changes)."""
+def tagger_for(watchlist_file: str | Path) -> tuple[Any, str]:
+    """(Tagger, watchlist version) for the file as it is now; built once per file content."""
     global _TAGGER
     from extractors.tagging.tagger import Tagger
     from extractors.tagging.watchlist import load_watchlist
 
-    key = (watchlist_file, _file_digest(watchlist_file))
+    path = str(watchlist_file)
+    key = (path, hashlib.sha256(Path(path).read_bytes()).hexdigest())
     if _TAGGER is None or _TAGGER[0] != key:
-        _TAGGER = (key, Tagger(load_watchlist(watchlist_file)))
+        watchlist = load_watchlist(path)
+        _TAGGER = (key, Tagger(watchlist), watchlist.version)
+    return _TAGGER[1], _TAGGER[2]
 
 
-def _file_digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _init_worker(watchlist_file: str) -> None:
+    """Build the tagger once per process (and again only when the watchlist file changes)."""
+    tagger_for(watchlist_file)
 
 
 def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | str:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from extractors.listings.sources import Source
@@ -23,7 +23,7 @@ from pactwatch.ingest.records import Failure, Work
 from pactwatch.ingest.store import Stored
 from pactwatch.settings import Settings
 from storage import quarantine
-from storage.db import engine_for, retrying
+from storage.db import transaction, transient
 
 QUARANTINED = "quarantined"
 log = logging.getLogger(__name__)
@@ -82,9 +82,7 @@ def _one_by_one(
 
 def _outage(exc: BaseException) -> bool:
     """Whether `exc` says the database is unreachable (not that it refused one value)."""
-    return isinstance(exc, DBAPIError) and (
-        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-    )
+    return isinstance(exc, DBAPIError) and transient(exc)
 
 
 def _hold(database_url: str, poisoned: Sequence[Failure]) -> set[str]:
@@ -92,24 +90,19 @@ def _hold(database_url: str, poisoned: Sequence[Failure]) -> set[str]:
     if not poisoned:
         return set()
 
-    def once() -> set[str]:
+    def hold(session: Session) -> None:
         now = datetime.now(UTC)
-        with Session(engine_for(database_url)) as session, session.begin():
-            for failure in sorted(poisoned, key=lambda f: f.url):
-                row = quarantine.hold(session, failure.url, failure.source, failure.reason, now)
-                log.warning("quarantined %s (attempt %d, next try %s): %s", failure.url,
-                            row.attempts, row.next_try or "never", failure.reason)
-        return {f.url for f in poisoned}
+        for failure in sorted(poisoned, key=lambda f: f.url):
+            row = quarantine.hold(session, failure.url, failure.source, failure.reason, now)
+            log.warning("quarantined %s (attempt %d, next try %s): %s", failure.url,
+                        row.attempts, row.next_try or "never", failure.reason)
 
-    return retrying(once, "quarantining poison items")
+    transaction(database_url, hold, "quarantining poison items")
+    return {f.url for f in poisoned}
 
 
 def _release(database_url: str, urls: Sequence[str]) -> None:
     if not urls:
         return
-
-    def once() -> None:
-        with Session(engine_for(database_url)) as session, session.begin():
-            quarantine.release(session, sorted(urls))
-
-    retrying(once, "releasing quarantined items")
+    keys = sorted(urls)
+    transaction(database_url, lambda s: quarantine.release(s, keys), "releasing quarantine")

@@ -5,7 +5,8 @@ runs fetch at once (an hourly ingest overlapping a backfill, workers on several 
 would apply those limits on its own and together exceed them. So a run takes the host's lease
 before it fetches a batch from that host and gives it back afterwards: one holder at a time,
 and the next holder waits the host's delay after the last one let go. The lease lives in the
-same database as the articles (SQLite on one machine, PostgreSQL across machines).
+same database as the articles (SQLite on one machine, PostgreSQL across machines); its rows
+are read and written by `storage.leases`, the rules are here.
 
 Measured here (see docs/production.md): handing a lease from one holder to the next takes a
 few milliseconds to ~0.1 s; Prefect's `rate_limit` handed out 20 slots at 2/s in 27 s.
@@ -27,20 +28,18 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from extractors.errors import PactwatchError
 from extractors.urls import host_key
+from storage import leases as lease_rows
 from storage.db import engine_for, retrying
-from storage.models import HostLeaseRow, utcnow
-
-host_lease = HostLeaseRow.__table__
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 POLL_FIRST = 0.01
@@ -111,9 +110,7 @@ def hold_for(
 
 def holders(database_url: str) -> dict[str, str | None]:
     """Who holds each known host now (None when free); for tests and `status`-like checks."""
-    with _engine(database_url).connect() as conn:
-        rows = conn.execute(select(host_lease.c.host, host_lease.c.holder)).all()
-    return {host: holder for host, holder in rows}
+    return lease_rows.holders(_engine(database_url))
 
 
 def _engine(database_url: str) -> Engine:
@@ -130,15 +127,17 @@ def _acquire(
     is idempotent (`me` may retake its own lease, e.g. when the commit went through but its
     reply was lost)."""
     started, pause = time.monotonic(), POLL_FIRST
-    retrying(partial(_ensure_row, engine, host), f"creating the lease row of {host}")
+    retrying(partial(lease_rows.ensure_row, engine, host), f"creating the lease row of {host}")
     while True:
         taken, released, holder = retrying(
-            partial(_try_take, engine, host, me, ttl), f"taking the lease of {host}"
+            partial(lease_rows.try_take, engine, host, me, ttl), f"taking the lease of {host}"
         )
         if taken:
             return released
         if holder and _holder_is_gone(holder):
-            retrying(partial(_free, engine, host, holder), f"freeing the lease of {host}")
+            retrying(
+                partial(lease_rows.free, engine, host, holder), f"freeing the lease of {host}"
+            )
             continue
         waited = time.monotonic() - started
         if waited > wait:
@@ -147,64 +146,16 @@ def _acquire(
         pause = min(POLL_MAX, pause * 2)
 
 
-def _try_take(
-    engine: Engine, host: str, me: str, ttl: float
-) -> tuple[bool, datetime | None, str | None]:
-    """(taken, when the previous holder released it, the holder when not taken)."""
-    now = utcnow()
-    with engine.begin() as conn:
-        taken = conn.execute(
-            update(host_lease)
-            .where(host_lease.c.host == host)
-            .where(or_(
-                host_lease.c.holder.is_(None),
-                host_lease.c.expires < now,
-                host_lease.c.holder == me,
-            ))
-            .values(holder=me, expires=now + timedelta(seconds=ttl))
-        ).rowcount
-        row = conn.execute(
-            select(host_lease.c.released, host_lease.c.holder).where(host_lease.c.host == host)
-        ).one()
-    return taken == 1, row.released, row.holder
-
-
-def _free(engine: Engine, host: str, holder: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            update(host_lease)
-            .where(host_lease.c.host == host, host_lease.c.holder == holder)
-            .values(holder=None, expires=None)
-        )
-
-
-def _ensure_row(engine: Engine, host: str) -> None:
-    with engine.begin() as conn:
-        if conn.execute(select(host_lease.c.host).where(host_lease.c.host == host)).first():
-            return
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(host_lease).values(host=host, holder=None))
-    except IntegrityError:
-        pass  # another process inserted it first
-
-
 def _release(engine: Engine, host: str, me: str) -> None:
     """Give the lease back; if the database stays away, leave it to expire with its TTL.
 
     The batch's work is done by now, so a database blip here must not fail the run.
     """
-
-    def give_back() -> None:
-        with engine.begin() as conn:
-            conn.execute(
-                update(host_lease)
-                .where(host_lease.c.host == host, host_lease.c.holder == me)
-                .values(holder=None, expires=None, released=utcnow())
-            )
-
     try:
-        retrying(give_back, f"giving back the lease of {host}", attempts=5, pause=0.2)
+        retrying(
+            partial(lease_rows.give_back, engine, host, me),
+            f"giving back the lease of {host}", attempts=5, pause=0.2,
+        )
     except DBAPIError as exc:
         log.warning(
             "could not release the lease of %s (%s); it expires with its TTL",

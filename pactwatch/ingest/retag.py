@@ -8,60 +8,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from extractors.tagging.tagger import Tagger
-from extractors.tagging.watchlist import load_watchlist
-from storage import repo
-from storage.models import ArticleRow
+from pactwatch.ingest.extraction import tagger_for
+from storage import articles, repo
 
 
 def article_ids(session: Session, start: date, end: date, sources: Sequence[str]) -> list[int]:
     """Ids of the articles of `sources` published from `start` to `end` (inclusive, UTC)."""
     since = datetime.combine(start, time.min, UTC)
     until = datetime.combine(end + timedelta(days=1), time.min, UTC)
-    stmt = (
-        select(ArticleRow.id)
-        .where(ArticleRow.published >= since, ArticleRow.published < until)
-        .where(ArticleRow.source.in_(list(sources)))
-        .order_by(ArticleRow.id)
-    )
-    return [int(i) for i in session.exec(stmt).all() if i is not None]
+    return articles.ids_published(session, since, until, sources)
 
 
 def retag(session: Session, ids: Sequence[int], watchlist_file: Path) -> tuple[int, int]:
     """Replace the mentions of the articles `ids`; return (articles, mentions)."""
-    tagger, version = _tagger(str(watchlist_file), Path(watchlist_file).stat().st_mtime_ns)
-    articles = mentions = 0
-    rows = session.exec(select(ArticleRow).where(ArticleRow.id.in_(list(ids)))).all()
-    for row in rows:
+    tagger, version = tagger_for(watchlist_file)
+    count = mentions = 0
+    for row in articles.articles_with_ids(session, ids):
         assert row.id is not None
         found = tagger.tag(row.text, title=row.title, published=row.published)
         mentions += repo.replace_mentions(session, row.id, found, version)
-        articles += 1
-    return articles, mentions
-
-
-@cache
-def _tagger(watchlist_file: str, _mtime: int) -> tuple[Tagger, str]:
-    """One tagger per watchlist file version for the life of the process."""
-    watchlist = load_watchlist(watchlist_file)
-    return Tagger(watchlist), watchlist.version
+        count += 1
+    return count, mentions
 
 
 def stale_ids(session: Session, version: str) -> list[int]:
     """Ids of the articles last tagged with another watchlist version (or never)."""
-    stmt = (
-        select(ArticleRow.id)
-        .where((ArticleRow.watchlist_version != version) | (ArticleRow.watchlist_version.is_(None)))
-        .order_by(ArticleRow.id)
-    )
-    return [int(i) for i in session.exec(stmt).all() if i is not None]
+    return articles.ids_not_tagged_with(session, version)
 
 
 def article_ids_all(session: Session) -> list[int]:
     """Ids of every stored article."""
-    return [int(i) for i in session.exec(select(ArticleRow.id).order_by(ArticleRow.id)).all()]
+    return articles.all_ids(session)

@@ -1,7 +1,8 @@
 """Storing one ingest batch in one transaction: articles, their mentions, what failed.
 
-Also the state of each feed, sitemap and front page between runs (`load_feed_states`,
-`save_feed_states`). docs/ingestion.md describes the duplicate and story rules.
+The rules live here; every statement is a `storage` verb. The state of each feed, sitemap and
+front page between runs is `storage.feeds` (`load_feed_states`, `save_feed_states`, imported
+here for the flows). docs/ingestion.md describes the duplicate and story rules.
 """
 
 from __future__ import annotations
@@ -11,22 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from extractors.listings.discover import FeedState, canonical_url
 from extractors.similarity import fingerprint, hamming, normalised_title, same_story
+from extractors.urls import canonical_url
 from pactwatch.ingest.records import Extracted, Failure
 from storage import repo
-from storage.models import ArticleRow, FeedStateRow, unsigned64, utcnow
+from storage.articles import story_candidates
+from storage.feeds import load_feed_states, save_feed_states  # noqa: F401  (for the flows)
+from storage.models import unsigned64, utcnow
 
 # Copies of a story appear within days of each other (the seed article: two days); only
 # articles published this close are compared, so the comparison stays a short indexed scan.
 STORY_WINDOW = timedelta(days=14)
-FEED_STATE_FIELDS = (
-    "source", "etag", "last_modified", "content_hash", "failures", "last_error", "next_try",
-    "checked",
-)
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class _Known:
 
     url: str
     source: str
-    title: str
+    title: str  # normalised (`normalised_title` with the article's site name)
     content_hash: str
     fingerprint: int | None
     story: str
@@ -79,7 +77,7 @@ def store_batch(
         row["story"] = known.story(row)
         row["watchlist_version"] = watchlist_version  # tagged with it: its mentions follow
         known.add(
-            _Known(row["url"], row["source"], row["title"], row["content_hash"],
+            _Known(row["url"], row["source"], _title(row), row["content_hash"],
                    unsigned64(row["fingerprint"]), row["story"])
         )
         rows.append(row)
@@ -91,10 +89,7 @@ def store_batch(
         if (article_id := new_ids.get(target[index])) is not None
         and item.article.url == target[index]
     })
-    urls = sorted(set(target.values()))
-    ids = dict(
-        session.exec(select(ArticleRow.url, ArticleRow.id).where(ArticleRow.url.in_(urls))).all()
-    )
+    ids = repo.article_ids_of(session, list(target.values()))
     by_source: dict[str, dict[str, int | None]] = {}
     for index, item in enumerate(extracted):
         links = by_source.setdefault(item.work.source, {})
@@ -115,23 +110,23 @@ def _candidates(session: Session, extracted: Sequence[Extracted]) -> list[_Known
     if not extracted:
         return []
     now = utcnow()
-    conditions = [
-        ArticleRow.content_hash.in_(sorted({e.article.content_hash for e in extracted})),
-        ArticleRow.url.in_(sorted({e.article.url for e in extracted})),
-        and_(ArticleRow.published.is_(None), ArticleRow.first_seen >= now - STORY_WINDOW),
-    ]
     days = sorted(e.article.published or now for e in extracted)
-    for start, end in _merged_windows(days):
-        conditions.append(ArticleRow.published.between(start, end))
-    columns = (
-        ArticleRow.url, ArticleRow.source, ArticleRow.title, ArticleRow.content_hash,
-        ArticleRow.fingerprint, ArticleRow.story,
+    found = story_candidates(
+        session,
+        content_hashes=[e.article.content_hash for e in extracted],
+        urls=[e.article.url for e in extracted],
+        windows=_merged_windows(days),
+        undated_since=now - STORY_WINDOW,
     )
-    rows = session.exec(select(*columns).where(or_(*conditions)).order_by(ArticleRow.id))
     return [
-        _Known(url, source, title, chash, None if fp is None else unsigned64(fp), story or chash)
-        for url, source, title, chash, fp, story in rows.all()
+        _Known(c.url, c.source, normalised_title(c.title, c.sitename), c.content_hash,
+               c.fingerprint, c.story or c.content_hash)
+        for c in found
     ]
+
+
+def _title(row: dict[str, Any]) -> str:
+    return normalised_title(row["title"], row["sitename"])
 
 
 def _merged_windows(days: list[datetime]) -> list[tuple[datetime, datetime]]:
@@ -180,49 +175,23 @@ class _KnownArticles:
         """The stored article this one is: same URL, or same source, text and title."""
         if (same := self.by_url.get(row["url"])) is not None:
             return same
-        title = normalised_title(row["title"])
+        title = _title(row)
         for other in self.by_text.get((row["source"], row["content_hash"]), ()):
-            if normalised_title(other.title) == title:
+            if other.title == title:
                 return other
         return None
 
     def story(self, row: dict[str, Any]) -> str:
         """The story of the first copy with the same text, else of the closest `same_story`
-        copy, else a new one."""
+        copy (a match by title alone counts as farthest), else a new one."""
         if (story := self.story_of_text.get(row["content_hash"])) is not None:
             return story
         best: tuple[int, str] | None = None
-        fp = unsigned64(row["fingerprint"])
+        fp, title = unsigned64(row["fingerprint"]), _title(row)
         for other in self.all:
-            if other.fingerprint is None or not same_story(fp, other.fingerprint, row["title"],
-                                                           other.title):
+            if not same_story(fp, other.fingerprint, title, other.title):
                 continue
-            distance = hamming(fp, other.fingerprint)
+            distance = 65 if other.fingerprint is None else hamming(fp, other.fingerprint)
             if best is None or distance < best[0]:
                 best = (distance, other.story)
         return best[1] if best else row["content_hash"]
-
-
-def load_feed_states(session: Session, sources: Sequence[str]) -> dict[str, FeedState]:
-    """Every stored listing state (feeds, sitemaps, front pages) of the named sources."""
-    rows = session.exec(select(FeedStateRow).where(FeedStateRow.source.in_(list(sources))))
-    return {
-        row.url: FeedState(row.url, **{name: getattr(row, name) for name in FEED_STATE_FIELDS})
-        for row in rows.all()
-    }
-
-
-def save_feed_states(session: Session, states: Iterable[FeedState]) -> None:
-    """Upsert listing states; a listing that works again loses its `fetch_failure` row."""
-    rows = [
-        {"url": s.url, **{name: getattr(s, name) for name in FEED_STATE_FIELDS}}
-        for s in sorted(states, key=lambda s: s.url)
-    ]
-    if not rows:
-        return
-    stmt = repo._insert(session, FeedStateRow)  # the dialect's INSERT … ON CONFLICT
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["url"], set_={name: stmt.excluded[name] for name in FEED_STATE_FIELDS}
-    )
-    session.execute(stmt, rows)
-    repo.clear_failures(session, [r["url"] for r in rows if r["failures"] == 0])

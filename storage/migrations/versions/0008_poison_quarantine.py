@@ -1,7 +1,7 @@
 """Quarantine: article URLs whose batch raised, with their reason and retry backoff.
 
 Revision ID: 0006_poison
-Revises: 0005_fetchb
+Revises: 0004_storage_url_key
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0006_poison"
-down_revision = "0005_fetchb"
+down_revision = "0004_storage_url_key"
 branch_labels = None
 depends_on = None
 
@@ -21,6 +21,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "quarantine",
+        sa.Column("url_key", sa.String(64), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("source", sa.String(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
@@ -28,7 +29,7 @@ def upgrade() -> None:
         sa.Column("next_try", UTCDateTime(), nullable=True),
         sa.Column("first_at", UTCDateTime(), nullable=False),
         sa.Column("last_at", UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("url"),
+        sa.PrimaryKeyConstraint("url_key"),
     )
     op.create_index("ix_quarantine_source", "quarantine", ["source"])
 
