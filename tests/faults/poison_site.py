@@ -33,6 +33,7 @@ class PoisonSite:
         self.pages: dict[str, bytes] = {}
         self.good: list[str] = []
         self.poison: dict[str, str] = {}
+        self.links: list[str] = []  # feed items with no page here (addresses of their own)
         self.routes: dict[str, Route] = {
             "/robots.txt": Route(200, b"", {"Content-Type": "text/plain"})
         }
@@ -63,6 +64,11 @@ class PoisonSite:
         self.poison[path] = why
         self.route(path, page)
 
+    def add_link(self, link: str) -> None:
+        """List `link` in the feed as it is (a URL that is not a page of this site)."""
+        self.links.append(link)
+        self.routes["/feed"] = Route(200, self.feed(), {"Content-Type": "application/rss+xml"})
+
     def route(self, path: str, page: bytes) -> None:
         self.pages[path] = page
         self.routes[path] = Route(200, page)
@@ -74,6 +80,9 @@ class PoisonSite:
             f"<item><title>{escape(path)}</title><link>{escape(self.url(path))}</link>"
             f"<pubDate>{now}</pubDate></item>"
             for path in self.pages
+        ) + "".join(
+            f"<item><title>link</title><link>{escape(link)}</link><pubDate>{now}</pubDate></item>"
+            for link in self.links
         )
         return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>{items}"
                 "</channel></rss>").encode()

@@ -157,9 +157,26 @@ COVERAGE: dict[str, list[str]] = {
         "tests/test_mail.py::test_login_over_starttls_and_ssl_without_storing_the_password",
     ],
     # --- issue 19: no input can stop the pipeline ---
-    # TODO(lead, issue 19 items 1, 2, 3, 5): add the rows "a host name the IDNA codec
-    # rejects", "a very long URL on PostgreSQL", "a gzipped sitemap that inflates to 2 GiB"
-    # and "robots.txt per RFC 9309 ..." with the fetch-boundary and storage engineers' tests.
+    "a host name the IDNA codec rejects, and other unparsable URLs": [
+        "tests/faults/test_poison_fetch.py::"
+        "test_a_bad_url_is_a_failure_and_the_good_ones_are_fetched",
+    ],
+    "a 10,000-character URL on PostgreSQL": [
+        "tests/test_storage_bounds.py::"
+        "test_a_very_long_url_is_stored_with_its_batch_and_a_rerun_does_not_fail",
+    ],
+    "a gzipped sitemap that inflates to 2 GiB": [
+        "tests/test_fetch_bombs.py::test_a_sitemap_that_inflates_to_2_gib_is_refused_while_inflating",
+    ],
+    "robots.txt per RFC 9309, remembered per host": [
+        "tests/test_fetch_robots.py::"
+        "test_an_oversized_robots_txt_is_parsed_up_to_500_kib_not_treated_as_allow_all",
+        "tests/test_fetch_robots.py::"
+        "test_unreachable_robots_disallows_everything_and_4xx_allows_everything",
+        "tests/test_fetch_robots.py::test_wildcards_and_the_longest_match_decide",
+        "tests/test_fetch_robots.py::"
+        "test_crawl_delay_is_remembered_and_held_back_urls_are_deferred_not_timed_out",
+    ],
     "a batch that raises: its items run alone, the poison one quarantined with backoff": [
         f"{POISON_TEST}::test_a_batch_that_raises_quarantines_its_poison_item_and_the_run_goes_on",
         f"{POISON_TEST}::test_backoff_doubles_to_seven_days_then_gives_up",

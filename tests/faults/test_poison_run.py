@@ -2,7 +2,8 @@
 completes, stores every good article on SQLite and PostgreSQL, records each bad item with its
 reason, and the next run does not fail on them.
 
-The items: a page that makes its batch raise (quarantined), a page repeating two names tens
+The items: a host name IDNA refuses (fullwidth), a 10,000-character URL, a page that makes
+its batch raise (quarantined), a page repeating two names tens
 of thousands of times (mentions capped, with a note), a page with a megabyte <title> (stored,
 title capped), a source listing more new items than its per-run cap (the rest deferred), and
 a sitemap index with more children than are read per source (each unread child recorded).
@@ -31,6 +32,8 @@ POISON = "/news/2026/11/a-date-before-the-calendar-began"
 SPAM = "/news/2026/11/two-names-over-and-over-again"
 TITLED = "/news/2026/11/a-page-with-a-megabyte-title"
 CHILDREN = MAX_SITEMAPS_PER_SOURCE + 10
+FULLWIDTH = "http://\uff58\uff11.example/news/2026/11/fullwidth-host"
+LONG = "/news/2026/11/" + "long-" * 2000
 FLOOD = 12
 CAP = 4
 
@@ -54,6 +57,8 @@ def build(site: PoisonSite) -> None:
     for n in range(3):
         site.add_good(f"/news/2026/11/good-report-number-{n}", f"Good report {n}")
     site.add_poison(POISON, year_zero_page("Calendar"), "makes its batch raise")
+    site.add_link(FULLWIDTH)
+    site.add_good(LONG, "A report under a very long address")
     site.add_good(SPAM, "unused")
     site.route(SPAM, spam_page())
     site.add_good(TITLED, "unused")
@@ -111,6 +116,8 @@ def test_a_run_full_of_poison_completes_and_the_next_one_too(
                 select(func.count()).select_from(MentionRow)
                 .where(MentionRow.article_id == stored[site.url(SPAM)].id)).one()
         assert good <= set(stored) and poison_url not in stored
+        assert len(site.url(LONG)) > 10_000 and site.url(LONG) in stored
+        assert failures[FULLWIDTH].kind == "bad-url" and failures[FULLWIDTH].detail
         assert len([u for u in stored if "/flood/" in u]) == CAP
         assert first["deferred"] == {"flood": FLOOD - CAP}
         assert list(held) == [poison_url] and "OverflowError" in held[poison_url]
