@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from extractors.article.titles import MAX_TITLE_CHARS
 from pactwatch.ingest.extraction import MAX_MENTIONS_PER_ENTITY, MENTIONS_CAPPED
 from storage.db import engine_for
-from storage.models import ArticleRow, FetchFailureRow, MentionRow
+from storage.models import ArticleRow, FetchFailureRow, MentionRow, url_key
 from tests.faults.hostile_site import fault_env
 from tests.faults.poison_site import PoisonSite
 from tests.servers import html_page
@@ -69,7 +69,7 @@ def test_mentions_are_capped_with_a_note_and_a_giant_title_keeps_the_body(
             .group_by(MentionRow.entity)).all())
         plain = session.exec(select(func.count()).select_from(MentionRow)
                              .where(MentionRow.article_id == articles[urls[PLAIN]].id)).one()
-        note = session.get(FetchFailureRow, urls[SPAM])
+        note = session.get(FetchFailureRow, url_key(urls[SPAM]))
     assert per_entity == {"fumio-kishida": MAX_MENTIONS_PER_ENTITY,
                           "anthony-albanese": MAX_MENTIONS_PER_ENTITY}
     assert plain > 0
