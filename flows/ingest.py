@@ -19,7 +19,6 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
-from sqlmodel import Session
 
 from extractors.listings.discover import FeedState
 from extractors.listings.sources import Source, load_sources
@@ -29,6 +28,7 @@ from pactwatch.ingest import (
     discovery,
     extraction,
     fetching,
+    isolation,
     leases,
     pipeline,
     records,
@@ -36,7 +36,7 @@ from pactwatch.ingest import (
 )
 from pactwatch.ingest.store import load_feed_states, save_feed_states
 from pactwatch.settings import Settings, load_settings
-from storage import repo
+from storage import quarantine, repo
 from storage.db import transaction
 from storage.models import utcnow
 
@@ -67,23 +67,38 @@ def discover(
 
 
 @task(cache_policy=NO_CACHE)
-def save_states(found: records.Discovery, database_url: str) -> None:
+def save_states(found: records.Discovery, database_url: str, deferred: dict[str, int]) -> None:
     """Remember the listings only once every batch is stored: a run killed before then reads
-    them again next time, so the articles it had not stored are offered again."""
-    states = list(found.states.values())
+    them again next time, so the articles it had not stored are offered again. A batch never
+    raises for an item's sake (`ingest.isolation` quarantines it), so every run that reaches
+    the database gets here. Sources with items left for later keep their old states."""
+    states = discovery.states_to_save(found.states.values(), deferred)
     transaction(database_url, lambda s: save_feed_states(s, states), "saving listings")
 
 
 @task(cache_policy=NO_CACHE)
-def select_new(discovery: records.Discovery, database_url: str) -> list[records.Work]:
-    """Drop URLs already stored, already seen, or failed too often."""
+def select_new(found: records.Discovery, database_url: str) -> list[records.Work]:
+    """Drop URLs already stored, already seen, failed too often, or quarantined and not due."""
+    now = utcnow()
+    return transaction(
+        database_url, lambda s: discovery.fresh_work(s, found.work, now, MAX_ATTEMPTS),
+        "selecting new URLs",
+    )
 
-    def read(session: Session) -> tuple[set[str], dict[str, int]]:
-        fresh = set(repo.unseen_urls(session, [w.url for w in discovery.work]))
-        return fresh, repo.failed_attempts(session, list(fresh))
 
-    fresh, attempts = transaction(database_url, read, "selecting new URLs")
-    return [w for w in discovery.work if w.url in fresh and attempts.get(w.url, 0) < MAX_ATTEMPTS]
+@task(cache_policy=NO_CACHE)
+def share(work: list[records.Work], sources: list[Source]):
+    """Cap each source's new items per run, newest first, and interleave the sources."""
+    return discovery.fair_share(work, sources)
+
+
+@task(cache_policy=NO_CACHE)
+def due_again(sources: list[Source], work: list[records.Work], database_url: str):
+    """`work` plus the quarantined URLs of `sources` whose wait is over (listed or not)."""
+    names, now = [s.name for s in sources], utcnow()
+    due = transaction(database_url, lambda s: quarantine.due(s, names, now), "reading quarantine")
+    listed = {w.url for w in work}
+    return [*work, *(records.Work(url, source) for url, source in due if url not in listed)]
 
 
 @task(cache_policy=NO_CACHE)
@@ -94,8 +109,9 @@ def process(
     version: str,
     archived: list[archive.WarcRecord] | None = None,
 ) -> pipeline.BatchOutcome:
-    """Fetch, extract+tag and store one batch (`ingest.pipeline`): only counts come back."""
-    return pipeline.run_batch(work, sources, settings, version, archived or ())
+    """Fetch, extract+tag and store one batch (`ingest.pipeline`): only counts come back.
+    An item that makes the batch raise is quarantined instead (`ingest.isolation`)."""
+    return isolation.run_guarded(work, sources, settings, version, archived or ())
 
 
 @task(cache_policy=NO_CACHE)
@@ -164,7 +180,10 @@ def ingest_flow(
     found = discover(
         sources, settings, since_at, until_at, load_states(sources, settings.database_url)
     )
-    work = select_new(found, settings.database_url)
+    work, deferred = share(
+        due_again(sources, select_new(found, settings.database_url), settings.database_url),
+        sources,
+    )
     counts: dict[str, reports.SourceCounts] = {}
     reports.count(counts, discovered=found.work, new=work, failures=found.failures)
     totals = {
@@ -174,6 +193,7 @@ def ingest_flow(
         "duplicates": 0,
         "mentions": 0,
         "failed": len(found.failures),
+        "deferred": deferred,
     }
     record_failures(found.failures, settings.database_url)
     logger = get_run_logger()
@@ -189,7 +209,7 @@ def ingest_flow(
         running.append((number, process.submit(quote(chunk), sources, settings, version)))
     while running:
         _add(totals, counts, *running.popleft(), logger)
-    save_states(found, settings.database_url)
+    save_states(found, settings.database_url, deferred)
     summary = reports.summarize(counts)
     problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))
     publish(totals, summary, problems)

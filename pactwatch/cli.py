@@ -31,13 +31,38 @@ def clean_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PactwatchError as exc:
-            typer.echo(f"pactwatch: error: {exc}", err=True)
+            from pactwatch.preflight import describe
+
+            typer.echo(f"pactwatch: error: {describe(exc)}", err=True)
             raise typer.Exit(1) from None
         except OSError as exc:
             typer.echo(f"pactwatch: error: {exc}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def checked(
+    sources: Path | None = None,
+    *,
+    listing: bool = False,
+    watchlist: bool = False,
+    recipients: bool = False,
+) -> Any:
+    """The settings, once the configuration files a command needs load (`pactwatch.preflight`):
+    a bad file is one line on stderr before any flow starts. `listing`: the sources file
+    (`sources`, or the configured one) is needed."""
+    from pactwatch import preflight
+    from pactwatch.settings import load_settings
+
+    settings = load_settings()
+    preflight.check(
+        settings,
+        sources=(sources or settings.sources_file) if listing else None,
+        watchlist=watchlist,
+        recipients=recipients,
+    )
+    return settings
 
 
 def parse_day(value: str | None, name: str) -> date | None:
@@ -68,6 +93,7 @@ def ingest(
     day = parse_day(since, "--since")
     if sources is not None and not sources.is_file():
         raise ConfigError(f"--sources: no such file: {sources}")
+    checked(sources, listing=True, watchlist=True)
     from flows.ingest import ingest_flow
 
     result = ingest_flow(sources_file=str(sources) if sources else None, since=day)
@@ -85,6 +111,7 @@ def digest(
 
     if week is not None:
         parse_week(week)
+    checked(watchlist=True, recipients=send)
     from flows.digest import digest_flow
     from pactwatch.digest.run import DeliveryIncomplete
 
@@ -110,6 +137,7 @@ def backfill(
         raise ConfigError(f"--end {last} is before --start {first}")
     if sources is not None and not sources.is_file():
         raise ConfigError(f"--sources: no such file: {sources}")
+    checked(sources, listing=True, watchlist=True)
     from flows.backfill import backfill_flow
 
     result = backfill_flow(start=first, end=last, sources_file=str(sources) if sources else None)
@@ -175,11 +203,10 @@ def tag(target: str = typer.Argument(..., help="A text or HTML file, or - for st
     from extractors.tagging.tagger import Tagger
     from extractors.tagging.watchlist import load_watchlist
     from pactwatch.inputs import text_of
-    from pactwatch.settings import load_settings
 
     raw = sys.stdin.buffer.read() if target == "-" else read_file(target)
     text, title = text_of(raw)
-    tagger = Tagger(load_watchlist(load_settings().watchlist_file))
+    tagger = Tagger(load_watchlist(checked(watchlist=True).watchlist_file))
     explained = tagger.explain(text, title=title)
     counts: dict[str, int] = {}
     for m, _ in explained:
@@ -211,10 +238,9 @@ def retag(
 
     from extractors.tagging.watchlist import load_watchlist
     from pactwatch.ingest import retag as retagging
-    from pactwatch.settings import load_settings
     from storage.db import engine_for
 
-    settings = load_settings()
+    settings = checked(watchlist=True)
     version = load_watchlist(settings.watchlist_file).version
     engine = engine_for(settings.database_url)
     with Session(engine) as session:

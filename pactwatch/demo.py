@@ -12,6 +12,7 @@ import os
 import socket
 from pathlib import Path
 
+from pactwatch import preflight
 from pactwatch.sample_site import SampleSite
 from pactwatch.settings import load_settings
 
@@ -30,10 +31,9 @@ def free_or_default(port: int) -> int:
 
 def run_demo() -> None:
     os.environ["PACTWATCH_ALLOW_PRIVATE_ADDRESSES"] = "true"
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     settings = load_settings()
+    preflight.check(settings, watchlist=True, recipients=True)
     wanted = int(os.environ.get("PACTWATCH_DEMO_PORT", DEFAULT_PORT))
     port = free_or_default(wanted)
     if port != wanted:

@@ -268,3 +268,19 @@ class HostRobotsRow(SQLModel, table=True):
     crawl_delay: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     checked: datetime = _when(nullable=False)
+
+
+class QuarantineRow(SQLModel, table=True):
+    """An article URL whose batch raised: held back and retried with a growing wait
+    (`storage.quarantine`), then given up, so one poison item never fails run after run."""
+
+    __tablename__ = "quarantine"
+
+    url_key: str = _url_key(primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(index=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = 1
+    next_try: datetime | None = _when()  # None: given up
+    first_at: datetime | None = _when(nullable=False)
+    last_at: datetime | None = _when(nullable=False)

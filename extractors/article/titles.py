@@ -26,12 +26,29 @@ KICKER = re.compile(r"[^:|–—]{2,60}(?::|\s[|–—])\s+")
 # After a cut between two words the longer title goes on with a space and a word.
 CONTINUES = re.compile(r"\s\w")
 QUOTES = re.compile("[\"“”„«»‘’‚‹›'「」『』]")
+# No headline is longer; a page may still put megabytes in <title> (or og:title). Such a title
+# is cut (at a word, with an ellipsis) and the page keeps its body. Only the first
+# RAW_TITLE_CHARS of a candidate are read: whitespace and entities shrink, never grow, text.
+MAX_TITLE_CHARS = 500
+RAW_TITLE_CHARS = 8 * MAX_TITLE_CHARS
 
 
 def clean_title(text: str | None) -> str:
-    """Unescape entities (twice: some sites double-escape) and collapse whitespace."""
-    text = html.unescape(html.unescape(text or ""))
-    return " ".join(text.split())
+    """Unescape entities (twice: some sites double-escape), collapse whitespace and cap the
+    length at MAX_TITLE_CHARS."""
+    text = html.unescape(html.unescape((text or "")[:RAW_TITLE_CHARS]))
+    return cap_title(" ".join(text.split()))
+
+
+def cap_title(title: str) -> str:
+    """`title`, or its first MAX_TITLE_CHARS characters cut after a word and marked '…'."""
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    cut = title[: MAX_TITLE_CHARS - 1]
+    space = cut.rfind(" ")
+    if space > MAX_TITLE_CHARS // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def _squash(text: str) -> str:

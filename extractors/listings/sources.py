@@ -26,6 +26,12 @@ class Source(BaseModel):
     concurrency: int = Field(2, ge=1, le=32)
     delay: float = Field(1.0, ge=0)
     window_days: int = Field(7, ge=1)
+    max_new_per_run: int = Field(
+        200,
+        ge=1,
+        description="New articles taken from this source per ingest run, newest first; the "
+        "rest wait for the next run, so one flooding source cannot starve the others.",
+    )
     archive: str | None = Field(
         None,
         description="Archive page URL pattern for backfills, e.g. https://x/archive/{day:%Y/%m/%d}/",

@@ -6,8 +6,11 @@ A listing that fails becomes a `Failure` row; how discovery state works: docs/in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import chain, zip_longest
+
+from sqlmodel import Session
 
 from extractors.article.model import DateCandidate
 from extractors.errors import FetchFailed
@@ -25,6 +28,7 @@ from extractors.listings.sources import Source
 from pactwatch.ingest.fetching import host_policies, remember_robots, remembered_robots
 from pactwatch.ingest.records import Discovery, Failure, Work
 from pactwatch.settings import Settings
+from storage import quarantine, repo
 
 MAX_SITEMAPS_PER_SOURCE = 50
 
@@ -135,9 +139,20 @@ class _SourceReader:
             queue.extend(s for s in children if s not in seen)
             if listing:
                 self.found.extend(listing.candidates)
+        self.note_unread([s for s in dict.fromkeys(queue) if s not in seen])
         # Listings give dates; the front page only links. Prefer a dated candidate per URL.
         self.found.sort(key=lambda c: c.published is None)
         return self
+
+    def note_unread(self, unread: list[str]) -> None:
+        """Record every child sitemap left unread by the per-source limit (none is dropped
+        silently); they are read on a later run only if the index changes or lists fewer."""
+        for url in unread:
+            self.failures.append(Failure(
+                url, self.source.name, "sitemap-not-read",
+                f"not read: the limit of {MAX_SITEMAPS_PER_SOURCE} sitemaps per source per run "
+                f"was reached; {len(unread)} child sitemaps of this source were left unread",
+            ))
 
     async def read(self, url: str, parse: Callable[[bytes, str], Listing]) -> Listing | None:
         """The listing at `url`, or None when it failed, is backing off or did not change."""
@@ -174,3 +189,59 @@ class _SourceReader:
             return None
         self.states[url] = fresh
         return listing
+
+
+def fair_share(
+    work: Sequence[Work], sources: Sequence[Source]
+) -> tuple[list[Work], dict[str, int]]:
+    """At most `max_new_per_run` items per source, newest first, the sources interleaved.
+
+    Round-robin across sources (one item of each in turn), so every source's newest articles
+    are in the first batches whatever another source lists. Returns the items to work now
+    and, per source, how many were left for a later run (the ingest flow then keeps that
+    source's old listing states, so its listings are read again and the rest rediscovered).
+    """
+    cap = {s.name: s.max_new_per_run for s in sources}
+    by_source: dict[str, list[Work]] = {}
+    for item in work:
+        by_source.setdefault(item.source, []).append(item)
+    taken: list[list[Work]] = []
+    deferred: dict[str, int] = {}
+    for name, items in by_source.items():
+        items.sort(key=_newest, reverse=True)
+        limit = cap.get(name, len(items))
+        taken.append(items[:limit])
+        if len(items) > limit:
+            deferred[name] = len(items) - limit
+    turns = chain.from_iterable(zip_longest(*taken))
+    return [item for item in turns if item is not None], deferred
+
+
+_UNDATED = datetime.min.replace(tzinfo=UTC)
+
+
+def _newest(item: Work) -> datetime:
+    """The latest date a listing gave the item (undated items come last)."""
+    return max((h.value for h in item.hints), default=_UNDATED)
+
+
+def fresh_work(
+    session: Session, work: Sequence[Work], now: datetime, max_attempts: int
+) -> list[Work]:
+    """`work` without URLs already stored or seen, failed `max_attempts` times, or
+    quarantined and not due (the verbs ask in slices: 100,000 listed URLs are no giant query)."""
+    fresh = set(repo.unseen_urls(session, [w.url for w in work]))
+    ordered = [w.url for w in work if w.url in fresh]
+    attempts = repo.failed_attempts(session, ordered)
+    held = quarantine.held_back(session, ordered, now)
+    return [
+        w for w in work
+        if w.url in fresh and w.url not in held and attempts.get(w.url, 0) < max_attempts
+    ]
+
+
+def states_to_save(states: Iterable[FeedState], deferred: Mapping[str, int]) -> list[FeedState]:
+    """The listing states to remember after a run: all but the read ones of sources that had
+    items left for later (their listings are read again next run, which rediscovers those
+    items; failures and backoff are always remembered)."""
+    return [s for s in states if s.source not in deferred or s.failures]

@@ -30,6 +30,8 @@ from pactwatch.ingest.records import Extracted, Failure, Fetched
 from pactwatch.ingest.workers import map_resilient
 
 INLINE_EXTRACTION_BELOW = 8
+MAX_MENTIONS_PER_ENTITY = 25  # mention rows stored per entity per article (see cap_mentions)
+MENTIONS_CAPPED = "mentions-capped"
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,9 @@ def extract(
     failures: list[Failure] = []
     for item, result in zip(fetched, results, strict=True):
         if isinstance(result, tuple):
-            article, mentions, fingerprint, seconds = result
+            article, mentions, fingerprint, seconds, *notes = result
+            failures.extend(Failure(item.work.url, item.work.source, MENTIONS_CAPPED, note)
+                            for note in notes)
             STAGE_SECONDS.update(seconds)
             url = identity_url(article.url, item.final_url)
             if url != article.url:
@@ -185,12 +189,36 @@ def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | s
         return f"extractor crashed: {type(exc).__name__}: {exc}"[:500]
     assert _TAGGER is not None
     extracted = time.process_time()
-    mentions = _TAGGER[1].tag(article.text, title=article.title, published=article.published)
+    mentions, notes = cap_mentions(
+        _TAGGER[1].tag(article.text, title=article.title, published=article.published)
+    )
     tagged = time.process_time()
     simhash = fingerprint(article.text)
     seconds = {"extract": extracted - started, "tag": tagged - extracted,
                "fingerprint": time.process_time() - tagged}
-    return article, mentions, simhash, seconds
+    return article, mentions, simhash, seconds, *notes
+
+
+def cap_mentions(mentions: Sequence[Any]) -> tuple[list[Any], list[str]]:
+    """At most MAX_MENTIONS_PER_ENTITY mentions of each entity (the first in the text, where
+    the lead and salient ones are), and a note giving the exact count of each entity cut.
+
+    A page that repeats a name a hundred thousand times would otherwise store as many rows
+    and outweigh a week of real coverage in the digest.
+    """
+    counts = Counter(m.entity for m in mentions)
+    over = {entity: n for entity, n in counts.items() if n > MAX_MENTIONS_PER_ENTITY}
+    if not over:
+        return list(mentions), []
+    kept: Counter[str] = Counter()
+    capped = []
+    for mention in mentions:
+        kept[mention.entity] += 1
+        if kept[mention.entity] <= MAX_MENTIONS_PER_ENTITY:
+            capped.append(mention)
+    detail = ", ".join(f"{entity}: {n}" for entity, n in sorted(over.items()))
+    note = (f"mentions capped at {MAX_MENTIONS_PER_ENTITY} per entity; found {detail}")
+    return capped, [note]
 
 
 @cache

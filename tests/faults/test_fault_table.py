@@ -22,6 +22,8 @@ SEC = "tests/faults/test_security.py"
 RECORDED = f"{INGEST}::test_fault_is_recorded_with_its_kind_and_a_clear_reason"
 RETRIES = f"{INGEST}::test_fault_costs_no_more_requests_than_its_retries"
 DECODED = f"{INGEST}::test_good_article_is_stored_whole_with_its_text_decoded"
+POISON_TEST = "tests/test_poison_isolation.py"
+FANOUT = "tests/test_poison_fanout.py"
 
 
 def fault(name: str, retries: bool = True) -> list[str]:
@@ -153,6 +155,51 @@ COVERAGE: dict[str, list[str]] = {
         f"{SEC}::test_secrets_never_appear_in_anything_a_run_writes",
         f"{SEC}::test_status_does_not_print_the_database_password",
         "tests/test_mail.py::test_login_over_starttls_and_ssl_without_storing_the_password",
+    ],
+    # --- issue 19: no input can stop the pipeline ---
+    "a host name the IDNA codec rejects, and other unparsable URLs": [
+        "tests/faults/test_poison_fetch.py::"
+        "test_a_bad_url_is_a_failure_and_the_good_ones_are_fetched",
+    ],
+    "a 10,000-character URL on PostgreSQL": [
+        "tests/test_storage_bounds.py::"
+        "test_a_very_long_url_is_stored_with_its_batch_and_a_rerun_does_not_fail",
+    ],
+    "a gzipped sitemap that inflates to 2 GiB": [
+        "tests/test_fetch_bombs.py::test_a_sitemap_that_inflates_to_2_gib_is_refused_while_inflating",
+    ],
+    "robots.txt per RFC 9309, remembered per host": [
+        "tests/test_fetch_robots.py::"
+        "test_an_oversized_robots_txt_is_parsed_up_to_500_kib_not_treated_as_allow_all",
+        "tests/test_fetch_robots.py::"
+        "test_unreachable_robots_disallows_everything_and_4xx_allows_everything",
+        "tests/test_fetch_robots.py::test_wildcards_and_the_longest_match_decide",
+        "tests/test_fetch_robots.py::"
+        "test_crawl_delay_is_remembered_and_held_back_urls_are_deferred_not_timed_out",
+    ],
+    "a batch that raises: its items run alone, the poison one quarantined with backoff": [
+        f"{POISON_TEST}::test_a_batch_that_raises_quarantines_its_poison_item_and_the_run_goes_on",
+        f"{POISON_TEST}::test_backoff_doubles_to_seven_days_then_gives_up",
+    ],
+    "a source that floods: capped per run, newest first, sources interleaved": [
+        f"{FANOUT}::test_a_flooding_source_is_capped_and_the_other_source_goes_first",
+        f"{FANOUT}::test_fair_share_caps_newest_first_and_interleaves_sources",
+    ],
+    "a sitemap index with 1,000 children: every unread child recorded": [
+        f"{FANOUT}::test_every_child_sitemap_left_unread_is_recorded",
+    ],
+    "mention amplification and a 5 MB <title>": [
+        "tests/test_poison_amplification.py::"
+        "test_mentions_are_capped_with_a_note_and_a_giant_title_keeps_the_body",
+    ],
+    "an invalid or hostile YAML configuration: one line, every command, no flow": [
+        "tests/test_poison_config.py::test_bad_config_is_one_line_naming_file_and_line",
+    ],
+    "Prefect analytics off in every entry point": [
+        "tests/test_poison_telemetry.py::test_importing_an_entry_point_turns_prefect_analytics_off",
+    ],
+    "a run full of poison items completes on SQLite and PostgreSQL; the next run too": [
+        "tests/faults/test_poison_run.py::test_a_run_full_of_poison_completes_and_the_next_one_too",
     ],
     "fuzz of extraction and tagging: no exception escapes but the documented ones": [
         "tests/test_extract.py::test_hostile_input_raises_only_extraction_failed",

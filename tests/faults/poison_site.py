@@ -1,0 +1,91 @@
+"""A loopback site whose feed mixes good articles with items that have stopped whole runs.
+
+Each page is written here; `PoisonSite.route(path, page)` adds a page and its feed item, and
+`feed()` re-renders the feed so a test can change it between runs. Pages a run must store
+are `good`; the others are `poison` (path -> why it is poison).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from types import TracebackType
+from xml.sax.saxutils import escape
+
+from tests.servers import Loopback, Route, html_page, loopback
+
+# A JSON-LD date in year 1 at +14:00 is year 0 in UTC: it cannot be stored on either database
+# (`datetime.astimezone` overflows when the row is written), so the whole batch raised.
+YEAR_ZERO_LD = (
+    b'<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Calendar edge",'
+    b' "datePublished": "0001-01-01T00:00:00+14:00"}</script>'
+)
+
+
+def year_zero_page(title: str) -> bytes:
+    return html_page(title).replace(b"</head>", YEAR_ZERO_LD + b"</head>")
+
+
+class PoisonSite:
+    """Serve /feed plus the pages added with `route`; use as a context manager."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, bytes] = {}
+        self.good: list[str] = []
+        self.poison: dict[str, str] = {}
+        self.links: list[str] = []  # feed items with no page here (addresses of their own)
+        self.routes: dict[str, Route] = {
+            "/robots.txt": Route(200, b"", {"Content-Type": "text/plain"})
+        }
+        self._context = loopback(self.routes)
+        self.site: Loopback | None = None
+
+    def __enter__(self) -> PoisonSite:
+        self.site = self._context.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._context.__exit__(kind, exc, tb)
+
+    def url(self, path: str) -> str:
+        assert self.site is not None
+        return self.site.url(path)
+
+    def hits(self, path: str) -> int:
+        assert self.site is not None
+        return self.site.hits.get(path, 0)
+
+    def add_good(self, path: str, title: str) -> None:
+        self.good.append(path)
+        self.route(path, html_page(title))
+
+    def add_poison(self, path: str, page: bytes, why: str) -> None:
+        self.poison[path] = why
+        self.route(path, page)
+
+    def add_link(self, link: str) -> None:
+        """List `link` in the feed as it is (a URL that is not a page of this site)."""
+        self.links.append(link)
+        self.routes["/feed"] = Route(200, self.feed(), {"Content-Type": "application/rss+xml"})
+
+    def route(self, path: str, page: bytes) -> None:
+        self.pages[path] = page
+        self.routes[path] = Route(200, page)
+        self.routes["/feed"] = Route(200, self.feed(), {"Content-Type": "application/rss+xml"})
+
+    def feed(self) -> bytes:
+        now = format_datetime(datetime.now(UTC))
+        items = "".join(
+            f"<item><title>{escape(path)}</title><link>{escape(self.url(path))}</link>"
+            f"<pubDate>{now}</pubDate></item>"
+            for path in self.pages
+        ) + "".join(
+            f"<item><title>link</title><link>{escape(link)}</link><pubDate>{now}</pubDate></item>"
+            for link in self.links
+        )
+        return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>{items}"
+                "</channel></rss>").encode()
+
+    def sources_yaml(self, name: str = "poison") -> str:
+        return f"sources:\n  - name: {name}\n    feeds: ['{self.url('/feed')}']\n    delay: 0\n"
