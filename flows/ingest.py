@@ -94,11 +94,17 @@ def share(work: list[records.Work], sources: list[Source]):
 
 @task(cache_policy=NO_CACHE)
 def due_again(sources: list[Source], work: list[records.Work], database_url: str):
-    """`work` plus the quarantined URLs of `sources` whose wait is over (listed or not)."""
+    """`work` plus the URLs of `sources` owed another try whether listed or not: those
+    politeness deferred last time, and the quarantined ones whose wait is over."""
     names, now = [s.name for s in sources], utcnow()
-    due = transaction(database_url, lambda s: quarantine.due(s, names, now), "reading quarantine")
+    due = transaction(
+        database_url,
+        lambda s: [*repo.deferred_urls(s, names), *quarantine.due(s, names, now)],
+        "reading deferred and quarantined URLs",
+    )
     listed = {w.url for w in work}
-    return [*work, *(records.Work(url, source) for url, source in due if url not in listed)]
+    again = {url: source for url, source in due if url not in listed}
+    return [*work, *(records.Work(url, source) for url, source in again.items())]
 
 
 @task(cache_policy=NO_CACHE)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from extractors.article.model import Article
 from storage.models import (
@@ -191,12 +191,27 @@ def mark_discovered(session: Session, source: str, links: dict[str, int | None])
     insert_missing(session, DiscoveredUrlRow, rows, pk=["url_key"])
 
 
+DEFERRED = "deferred"  # politeness held the URL back: not an attempt, offered again next run
+
+
 def record_failure(session: Session, url: str, source: str, kind: str, detail: str) -> None:
-    """Record (or count again) why a URL failed."""
+    """Record (or count again) why a URL failed; a deferral is recorded but not counted."""
+    counted = kind != DEFERRED
     row = {"url_key": url_key(url), "url": url, "source": source, "kind": kind,
-           "detail": detail[:2000], "attempts": 1, "last_at": utcnow()}
+           "detail": detail[:2000], "attempts": int(counted), "last_at": utcnow()}
     upsert_all(session, FetchFailureRow, [row], pk=["url_key"],
-               update=["kind", "detail", "last_at"], increment=["attempts"])
+               update=["kind", "detail", "last_at"], increment=["attempts"] if counted else [])
+
+
+def deferred_urls(session: Session, sources: Sequence[str]) -> list[tuple[str, str]]:
+    """(url, source) of the URLs of `sources` that politeness held back, oldest first: the
+    next run offers them again whether or not a listing still shows them."""
+    rows = session.exec(
+        select(FetchFailureRow.url, FetchFailureRow.source)
+        .where(FetchFailureRow.kind == DEFERRED, col(FetchFailureRow.source).in_(list(sources)))
+        .order_by(col(FetchFailureRow.last_at), col(FetchFailureRow.url))
+    )
+    return [(url, source) for url, source in rows.all()]
 
 
 def clear_failures(session: Session, urls: Sequence[str]) -> None:

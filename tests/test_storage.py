@@ -200,6 +200,23 @@ def test_failures_are_counted_and_cleared(engine: Engine) -> None:
         assert repo.failed_attempts(s, [url]) == {}
 
 
+def test_a_deferral_is_no_attempt_and_is_offered_again(engine: Engine) -> None:
+    """Politeness holding a URL back (its host's turn did not come) must not use up the URL's
+    attempts, and the next run must find it without a listing showing it again."""
+    url, other = "https://example.org/held-back", "https://example.org/other"
+    with Session(engine) as s, s.begin():
+        for _ in range(5):
+            repo.record_failure(s, url, "src", "deferred", "host's turn did not come")
+        repo.record_failure(s, other, "elsewhere", "deferred", "host's turn did not come")
+    with Session(engine) as s, s.begin():
+        assert repo.failed_attempts(s, [url]) == {url: 0}
+        assert repo.deferred_urls(s, ["src"]) == [(url, "src")]
+        repo.record_failure(s, url, "src", "timeout", "read timed out")
+    with Session(engine) as s:
+        assert repo.failed_attempts(s, [url]) == {url: 1}  # a real failure counts
+        assert repo.deferred_urls(s, ["src"]) == []
+
+
 def test_a_backfill_chunk_is_unique_per_source_and_day(engine: Engine) -> None:
     with Session(engine) as s, s.begin():
         s.add(BackfillChunkRow(source="src", day=date(2024, 3, 1), counts={"found": 3}))
