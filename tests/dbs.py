@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from tests.conftest import PG_URL
 
@@ -69,6 +69,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'pactwatch.db'}"
     return new_pg_schema(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture()
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on an empty database (both kinds), its schema brought up to date."""
+    from storage.db import ensure_schema, make_engine
+
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()
 
 
 @dataclass(frozen=True)

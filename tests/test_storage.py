@@ -3,7 +3,6 @@ compressed raw HTML, fingerprints, and the indexes the digest's queries use."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,7 +18,6 @@ from pactwatch.digest import queries
 from pactwatch.ingest.records import Extracted, Failure, Work
 from pactwatch.ingest.store import store_batch
 from storage import repo
-from storage.db import ensure_schema, make_engine
 from storage.models import (
     ArticleRow,
     BackfillChunkRow,
@@ -27,17 +25,9 @@ from storage.models import (
     signed64,
     unsigned64,
 )
-from tests.dbs import M, db_url, pg_database  # noqa: F401  (fixtures)
+from tests.dbs import M, db_url, engine, pg_database  # noqa: F401  (fixtures)
 
 WEEK = datetime(2024, 3, 4, tzinfo=UTC)
-
-
-@pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:  # noqa: F811
-    engine = make_engine(db_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def article(n: int, published: datetime | None = WEEK, **extra: Any) -> Article:

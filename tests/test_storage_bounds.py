@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -23,9 +21,8 @@ from extractors.listings.discover import FeedState
 from pactwatch.ingest.records import Extracted, Failure, Work
 from pactwatch.ingest.store import load_feed_states, save_feed_states, store_batch
 from storage import repo
-from storage.db import ensure_schema, make_engine
 from storage.models import ArticleRow, DiscoveredUrlRow, FetchFailureRow
-from tests.dbs import db_url, pg_database  # noqa: F401  (fixtures)
+from tests.dbs import db_url, engine, pg_database  # noqa: F401  (fixtures)
 
 PUBLISHED = datetime(2024, 3, 5, 3, tzinfo=UTC)
 
@@ -34,14 +31,6 @@ def long_url(seed: int, length: int = 10_000) -> str:
     rng = random.Random(seed)
     head = f"https://news.example/{seed}/"
     return head + "".join(rng.choices(string.ascii_letters + string.digits, k=length - len(head)))
-
-
-@pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:  # noqa: F811
-    engine = make_engine(db_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def item(url: str, n: int) -> Extracted:

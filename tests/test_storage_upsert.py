@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -10,18 +9,9 @@ from sqlalchemy import create_mock_engine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from storage.db import ensure_schema, make_engine
 from storage.models import BackfillChunkRow, FetchFailureRow, url_key, utcnow
 from storage.upsert import UnsupportedDatabase, insert_missing, upsert_all
-from tests.dbs import db_url, pg_database  # noqa: F401  (fixtures)
-
-
-@pytest.fixture()
-def engine(db_url: str) -> Iterator[Engine]:  # noqa: F811
-    engine = make_engine(db_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
+from tests.dbs import db_url, engine, pg_database  # noqa: F401  (fixtures)
 
 
 def failure(url: str, kind: str = "http") -> dict[str, object]:

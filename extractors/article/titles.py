@@ -37,18 +37,20 @@ def clean_title(text: str | None) -> str:
     """Unescape entities (twice: some sites double-escape), collapse whitespace and cap the
     length at MAX_TITLE_CHARS."""
     text = html.unescape(html.unescape((text or "")[:RAW_TITLE_CHARS]))
-    return cap_title(" ".join(text.split()))
+    return shorten(text, MAX_TITLE_CHARS)
 
 
-def cap_title(title: str) -> str:
-    """`title`, or its first MAX_TITLE_CHARS characters cut after a word and marked '…'."""
-    if len(title) <= MAX_TITLE_CHARS:
-        return title
-    cut = title[: MAX_TITLE_CHARS - 1]
+def shorten(text: str, limit: int) -> str:
+    """Collapse whitespace and cut at a word boundary before `limit` characters, adding "…"
+    (a title capped here, a digest's title or quote there)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
     space = cut.rfind(" ")
-    if space > MAX_TITLE_CHARS // 2:
+    if space > limit // 2:
         cut = cut[:space]
-    return cut.rstrip() + "…"
+    return cut.rstrip(" ,;:—–-") + "…"
 
 
 def _squash(text: str) -> str:

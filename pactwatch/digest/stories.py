@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from pactwatch.digest.text import Snippet, shorten, snippet
+from extractors.article.titles import shorten
+from pactwatch.digest.text import Snippet, snippet
 from pactwatch.digest.week import IsoWeek
 from storage.queries import ArticleBrief, MentionBrief
 

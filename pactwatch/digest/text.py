@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from extractors.article.titles import shorten
+
 SNIPPET_CHARS = 280
 _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")  # whitespace (str.isspace) or control characters
 
@@ -35,18 +37,6 @@ def safe_url(url: str) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url
-
-
-def shorten(text: str, limit: int) -> str:
-    """Collapse whitespace and cut at a word boundary before `limit` characters, adding "…"."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:—–-") + "…"
 
 
 def snippet(sentence: str, mention: str, limit: int = SNIPPET_CHARS) -> Snippet:
