@@ -173,8 +173,14 @@ def _article_pair(
     if len(mine) == 1:
         return mine[0]
     weights = places.weights(lead_end)
+    # A party every pair shares (Japan, for the RAAs) goes without saying: "일·필리핀 협정"
+    # or a Manila statement on "the RAA" names only the other side.
+    shared = set.intersection(*(set(compiled.entities[v].parties) for v in variants))
     scored = {
-        v: min(weights.get(code, 0) for code in compiled.entities[v].parties)
+        v: min(
+            (weights.get(code, 0) for code in compiled.entities[v].parties if code not in shared),
+            default=0,
+        )
         for v in (mine or variants)
     }
     best = max(scored.values())
