@@ -215,6 +215,60 @@ PASSAGES: list[tuple[str, str, dict[str, int]]] = [
      "Thủ tướng Nhật Bản Kishida Fumio và Tổng thống Philippines Ferdinand Marcos Jr. đã ký "
      "Hiệp định Tiếp cận Đối ứng (RAA) tại Manila.",
      {KISHIDA: 1, MARCOS: 1, RAA_PH: 1}),
+    # --- a second batch, written after the fixes above and run before any further change
+    ("ja-editorial",
+     "社説　日豪の安保協力を深めよ\n岸田政権は豪州との円滑化協定を発効させた。ア"
+     "ルバニージー氏も「歴史的な一歩」と評価した。日本は同志国へのＯＳＡも拡充すべ"
+     "きだ。",
+     {KISHIDA: 1, RAA_AU: 1, ALBANESE: 1, OSA: 1}),
+    ("ja-modi",
+     "インドのモディ首相は１０日、岸田文雄首相と電話会談した。両首脳はクアッドの連"
+     "携強化で一致した。",
+     {MODI: 1, KISHIDA: 1, QUAD: 1}),
+    ("ja-trap-abe",
+     "安倍晋三元首相は２０１６年、「自由で開かれたインド太平洋」構想を打ち出した。"
+     "菅義偉前首相もこれを継承した。",
+     {FOIP: 1}),
+    ("ko-raa-uk",
+     "일본과 영국은 상호접근협정(RAA)을 체결해 자위대와 영국군의 공동훈"
+     "련 절차를 간소화했다.",
+     {RAA_UK: 1}),
+    ("ko-kishida-headline",
+     "기시다 “北 미사일 용납 못해”…한미일 공조 강조\n기시다 후미오 일"
+     "본 총리는 14일 기자들과 만나 이같이 말했다.",
+     {KISHIDA: 2}),
+    ("ko-trap-yoon-other",
+     "윤봉길 의사 기념관에서 열린 행사에 윤여정 배우가 참석했다.",
+     {}),
+    ("zh-osa",
+     "日本政府通过“政府安全保障能力强化支援”（OSA）向菲律宾提供海岸监视雷达。"
+     "这是OSA框架下的首批项目。",
+     {OSA: 2}),
+    ("zh-trap-li-hk",
+     "香港特首李家超会见新加坡总统尚达曼。李家超表示……",
+     {}),
+    ("zh-tw-quad",
+     "美日印澳四方安全對話（Quad）外長會議在東京舉行，莫迪政府派外長出席。",
+     {QUAD: 1, MODI: 1}),
+    ("en-trap-late",
+     "The late Ferdinand Marcos imposed martial law in 1972. Marcos ruled until 1986.",
+     {}),
+    ("tl-marcos",
+     "Nilagdaan ni Pangulong Marcos at ni Punong Ministro Kishida ang Reciprocal Acces"
+     "s Agreement sa Malacañang.",
+     {MARCOS: 1, KISHIDA: 1, RAA_PH: 1}),
+    ("vi-quad",
+     "Thủ tướng Ấn Độ Narendra Modi và Tổng thống Mỹ Joe Biden thảo luận về Bộ Tứ (Qua"
+     "d) tại Washington.",
+     {MODI: 1, BIDEN: 1, QUAD: 1}),
+    ("id-osa",
+     "Jepang memberikan radar pengawas pantai kepada Filipina melalui program Official"
+     " Security Assistance (OSA).",
+     {OSA: 1}),
+    ("ja-trap-takaichi",
+     "高市早苗首相は所信表明演説で「自由で開かれたインド太平洋」を外交の柱に据える"
+     "と述べた。高市氏は防衛力強化も訴えた。",
+     {TAKAICHI: 2, FOIP: 1}),
 ]
 
 

@@ -248,8 +248,12 @@ def fold_brackets(text: str, hits: list[Hit]) -> list[Hit]:
             if hit.start < prev.end:  # inside the bracket group already folded into prev
                 prev.role = FULL if FULL in (prev.role, hit.role) else prev.role
                 continue
-            gap = text[prev.end : hit.start].strip()
-            if gap and gap in _OPENING:
+            gap = text[prev.end : hit.start].strip().lstrip(_CLOSING_QUOTES)
+            if not gap:  # two names run together (美日印澳四方安全對話): one name
+                prev.end = hit.end
+                prev.role = FULL if FULL in (prev.role, hit.role) else prev.role
+                continue
+            if gap in _OPENING:
                 close = _closing(text, hit.start, _OPENING[gap])
                 if close > 0:
                     prev.end = close + 1
@@ -263,6 +267,8 @@ def fold_brackets(text: str, hits: list[Hit]) -> list[Hit]:
 # (美日印澳“四方机制”, 「円滑化協定(RAA)」, 《互惠准入协定》): the closing marks it may end with.
 _OPENING = {"(": ")）", "（": ")）", "“": "”", "「": "」", "『": "』", "《": "》", "〈": "〉",
             "‘": "’", '"': '"'}
+# A name in quotes, then its acronym in brackets (“政府安全保障能力强化支援”（OSA）).
+_CLOSING_QUOTES = "”」』》〉’\""
 
 
 def _closing(text: str, start: int, closers: str = ")）") -> int:
