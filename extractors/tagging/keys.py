@@ -169,7 +169,9 @@ def titled_forms(surname: str, titles: tuple[str, ...]) -> list[str]:
             if _HANGUL.search(surname):
                 out += [f"{surname} {title}", surname + title]
         elif not _HANGUL.search(surname):
-            out += [surname + title, title + surname]
+            # A title before a one-character surname starts other people's names too
+            # (总统李 in 总统李登辉): only the surname + title order for those (李大統領, 尹总统).
+            out += [surname + title, title + surname] if len(surname) > 1 else [surname + title]
     return out
 
 

@@ -64,6 +64,7 @@ def attribute(
     article_pairs: set[int] = set()
     variant_of = {v: g for g, vs in compiled.variants.items() for v in vs}
     rivals: dict[tuple[int, int], list[int]] = {}
+    comparisons: dict[int, list[int]] = {}
     for hit in kept:
         if hit.entity in compiled.variants:
             rivals.setdefault((sentences.index(hit.start), hit.entity), []).append(hit.start)
@@ -76,8 +77,14 @@ def attribute(
             continue
         sentence = sentences.index(hit.start)
         named = _claimed(places.named(sentence), hit, rivals.get((sentence, hit.entity), []))
-        chosen = _in_sentence(compiled, hit, variants, named, _plural(text, hit))
-        if chosen:
+        plural = _plural(text, hit)
+        chosen = _in_sentence(compiled, variants, named)
+        if len(chosen) > 1 and not plural:
+            # A list or comparison of pairs: the article's own pair if it has one, else the
+            # nearest pair in the sentence.
+            comparisons[hit.start] = _nearest(compiled, hit, chosen, named)
+            pending.append(hit)
+        elif chosen:
             article_pairs.update(chosen)
             out += [(v, hit.start, hit.end) for v in chosen]
             if why is not None:
@@ -87,6 +94,8 @@ def attribute(
             pending.append(hit)
     for hit in pending:
         target = _article_pair(compiled, hit.entity, article_pairs, places, lead_end(text))
+        if hit.start in comparisons and target not in article_pairs:
+            target = comparisons[hit.start]
         out.append((target, hit.start, hit.end))
         if why is not None and target in article_pairs:
             why[(target, hit.start)] = (
@@ -105,22 +114,19 @@ def attribute(
     return out
 
 
+def _nearest(
+    compiled: Compiled, hit: Hit, candidates: list[int], named: dict[str, list[int]]
+) -> int:
+    """Among pairs all named in the mention's sentence, the nearest (smallest summed distance
+    to a naming of each party); the first on a tie."""
+    return min(candidates, key=lambda v: _distance(compiled.entities[v].parties, named, hit.start))
+
+
 def _in_sentence(
-    compiled: Compiled,
-    hit: Hit,
-    variants: tuple[int, ...],
-    named: dict[str, list[int]],
-    plural: bool,
+    compiled: Compiled, variants: tuple[int, ...], named: dict[str, list[int]]
 ) -> list[int]:
-    """Variants whose parties are all named in the sentence. Several: a plural mention
-    ("RAAs with Australia and Britain") takes them all, a singular one the nearest pair
-    (smallest summed distance to a naming of each party)."""
-    candidates = [v for v in variants if set(compiled.entities[v].parties) <= set(named)]
-    if len(candidates) <= 1 or plural:
-        return candidates
-    distance = {v: _distance(compiled.entities[v].parties, named, hit.start) for v in candidates}
-    best = min(distance.values())
-    return [v for v in candidates if distance[v] == best]
+    """Variants whose parties are all named in the sentence."""
+    return [v for v in variants if set(compiled.entities[v].parties) <= set(named)]
 
 
 def _claimed(
@@ -167,8 +173,14 @@ def _article_pair(
     if len(mine) == 1:
         return mine[0]
     weights = places.weights(lead_end)
+    # A party every pair shares (Japan, for the RAAs) goes without saying: "일·필리핀 협정"
+    # or a Manila statement on "the RAA" names only the other side.
+    shared = set.intersection(*(set(compiled.entities[v].parties) for v in variants))
     scored = {
-        v: min(weights.get(code, 0) for code in compiled.entities[v].parties)
+        v: min(
+            (weights.get(code, 0) for code in compiled.entities[v].parties if code not in shared),
+            default=0,
+        )
         for v in (mine or variants)
     }
     best = max(scored.values())

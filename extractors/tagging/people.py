@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from extractors.tagging.keys import FULL, SURNAME, TITLED, Compiled, Hit, Scan
+from extractors.tagging.keys import AMBIGUOUS, FULL, SURNAME, TITLED, Compiled, Hit, Scan
 from extractors.tagging.text import Sentences, normalize
 from extractors.tagging.titles import neighbours_ok, surname_licence
 from extractors.tagging.watchlist import Entity
@@ -42,6 +42,8 @@ _PARTICLES = frozenset(
 )
 _SUFFIX = re.compile(r",?\s*(Sr|Jr|Senior|Junior|II|III)\b\.?")
 _ELDER = re.compile(r"(?:\b[Ee]lder|\b[Dd]ictator|\b[Tt]he late)\s+(?:[A-Z][\w.]*\s+){0,2}$")
+# "The late ..." in the region's scripts: 故マルコス, 已故总统, 고(故) 김대중 / 고 마르코스.
+_LATE = re.compile(r"(?:(?<![\u3400-\u9fff])故|已故|(?<![\uac00-\ud7af])고\s*(?:\(故\))?)\s*$")
 _LIFESPAN = re.compile(r"\s*\(\s*(?:b\.\s*)?\d{4}\s*[-–—]\s*\d{4}\s*\)")
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "mx"})
 _HONORIFIC_SUFFIX = ("氏", "씨", "さん")
@@ -62,8 +64,14 @@ def people(
     surnames: list[Hit] = []
     for hit in hits:
         entity = compiled.entities[hit.entity]
-        if not entity.surname or hit.role not in (FULL, SURNAME, TITLED):
+        if not entity.surname or hit.role not in (FULL, SURNAME, TITLED, AMBIGUOUS):
             continue
+        if hit.role == AMBIGUOUS:
+            # A name that is also a common word (川普, Sichuan Mandarin): a full name unless
+            # the article shows the other sense anywhere.
+            if hit.entity in found.senses:
+                continue
+            hit.role = FULL
         if _other_person(compiled, text, hit):
             others.setdefault(hit.entity, []).append(hit.start)
         elif hit.role == FULL:
@@ -90,9 +98,16 @@ def people(
     for offsets in others.values():
         offsets.sort()
     named = {h.entity for h in kept}
+    unresolved = []
     for hit in surnames:
-        if _refers(compiled, found, hit, own, others, named):
+        refers = _refers(compiled, found, hit, own, others, named)
+        if refers:
             kept.append(hit)
+        elif refers is None:
+            unresolved.append(hit)
+    if unresolved:
+        counted = sorted((h.start, h.end, h.entity) for h in kept)
+        kept += [h for h in unresolved if _listed(text, h, counted)]
     return sorted(kept, key=lambda h: h.start)
 
 
@@ -103,9 +118,10 @@ def _refers(
     own: dict[int, list[int]],
     others: dict[int, list[int]],
     named: set[int],
-) -> bool:
+) -> bool | None:
     """A surname (or honorific + surname): its nearest preceding full name decides; else
-    distinctive, named elsewhere in full or by office title, or the country is named."""
+    distinctive, named elsewhere in full or by office title, or the country is named. None
+    when nothing decided (`_listed` may still count it)."""
     mine = _last_before(own.get(hit.entity, []), hit.start)
     theirs = _last_before(others.get(hit.entity, []), hit.start)
     if mine is not None or theirs is not None:
@@ -114,7 +130,28 @@ def _refers(
     if entity.distinctive or hit.entity in named:
         return True
     country = compiled.country_of[hit.entity]
-    return bool(country) and any(code == country for _, _, code in found.countries)
+    if country and any(code == country for _, _, code in found.countries):
+        return True
+    return None
+
+
+# What separates the names of a list: a comma or a conjunction, in the region's languages.
+_LIST_GAP = re.compile(
+    r"\s*(?:[,、，・/&]|and|und|et|e|y|dan|và|및|와|과|與|与|和|や|と)\s*", re.IGNORECASE
+)
+
+
+def _listed(text: str, hit: Hit, counted: list[tuple[int, int, int]]) -> bool:
+    """The surname stands in a list right beside a counted mention of another tracked person:
+    a line-up of leaders names who each of them is."""
+    for start, end, entity in counted:
+        if entity == hit.entity:
+            continue
+        if end <= hit.start and _LIST_GAP.fullmatch(text, end, hit.start):
+            return True
+        if start >= hit.end and _LIST_GAP.fullmatch(text, hit.end, start):
+            return True
+    return False
 
 
 def _last_before(offsets: list[int], offset: int) -> int | None:
@@ -124,15 +161,16 @@ def _last_before(offsets: list[int], offset: int) -> int | None:
 
 
 def _other_person(compiled: Compiled, text: str, hit: Hit) -> bool:
-    """A father/son suffix the tracked person does not bear, "the elder Marcos", or life dates
-    after the name: another person with the same surname."""
+    """A father/son suffix the tracked person does not bear, "the elder Marcos" or "the late
+    Marcos" (故, 고), or life dates after the name: another person with the same surname."""
     entity = compiled.entities[hit.entity]
     suffix = _SUFFIX.match(text, hit.end)
     if suffix:
         mine = {n.rstrip(".").split()[-1].lower() for n in entity.full_names if " " in n}
         if suffix.group(1).lower()[:2] not in {m[:2] for m in mine}:
             return True
-    if _ELDER.search(text[max(0, hit.start - 40) : hit.start]):
+    before = text[max(0, hit.start - 40) : hit.start]
+    if _ELDER.search(before) or _LATE.search(before[-8:]):
         return True
     return bool(_LIFESPAN.match(text, hit.end))
 

@@ -27,14 +27,16 @@ from extractors.tagging.keys import (
 )
 from extractors.tagging.pairs import Places, attribute
 from extractors.tagging.people import glued, people
-from extractors.tagging.text import Sentences, cased_form, normalize
+from extractors.tagging.text import Sentences, cased_form, fold_width, normalize
 
 Span = tuple[Any, ...]  # (start, end, ...)
 
 
 def scan(compiled: Compiled, text: str) -> Scan:
     """The one pass: every key hit, split by role, case-checked where the key is cased (a
-    second pass over the non-ASCII keys only when the text has non-ASCII letters)."""
+    second pass over the non-ASCII keys only when the text has non-ASCII letters). The
+    rules read the text with full-width ASCII folded (same offsets)."""
+    text = fold_width(text)
     norm = " " + normalize(text) + " "
     found = Scan(text=text, norm=norm)
     _collect(found, compiled.automaton.iter(norm))
@@ -83,6 +85,13 @@ def leftmost_longest(spans: list[Span]) -> list[Span]:
     return chosen
 
 
+def _longest_places(countries: list[Span]) -> list[Span]:
+    """leftmost_longest for country namings, keeping every code of a chosen span: a joint
+    name (日英, 한미일) names all its countries at once."""
+    chosen = {(start, end) for start, end, _ in leftmost_longest(countries)}
+    return [c for c in countries if (c[0], c[1]) in chosen]
+
+
 def _longest_hits(hits: list[Hit]) -> list[Hit]:
     """leftmost_longest for Hit objects."""
     chosen: list[Hit] = []
@@ -116,7 +125,7 @@ def resolve(
         or not glued(text, h.start, h.end)
     ])
     persons = fold_brackets(found.text, people(compiled, found, hits, sentences, published))
-    named = [(s, code) for s, _, code in leftmost_longest(found.countries)]
+    named = [(s, code) for s, _, code in _longest_places(found.countries)]
     named += [(h.start, compiled.country_of[h.entity]) for h in persons]
     places = Places(sentences, named)
     kept = persons + _others(compiled, found, hits, sentences, places)
@@ -181,7 +190,7 @@ def _others(
                 kept.append(hit)
         elif hit.role == QUALIFIED and parties <= set(places.named(sentence)):
             kept.append(hit)
-    return _propagate_ambiguous(found.text, others, kept)
+    return _propagate(found.text, others, kept)
 
 
 def _document_sense(
@@ -204,20 +213,26 @@ def _near_parties(sentences: Sentences, places: Places, sentence: int, parties: 
     return len(named & parties) >= 2
 
 
-def _propagate_ambiguous(text: str, candidates: list[Hit], kept: list[Hit]) -> list[Hit]:
-    """Rule 4, article-wide: once "Quad" is shown to mean the grouping, its capitalised
-    uses elsewhere in the article mean it too (a reviewer writes "the Quad" throughout)."""
-    established = {h.entity for h in kept if h.role == AMBIGUOUS}
+def _propagate(text: str, candidates: list[Hit], kept: list[Hit]) -> list[Hit]:
+    """Rules 3-4, article-wide: once "Quad" or an acronym ("OSA") is shown to mean the tracked
+    entity somewhere in the article, its other uses there mean it too (a reviewer writes "the
+    Quad" throughout; a Japanese daily writes ＯＳＡ in a sentence with no context word). A
+    common word still needs its capital; an acronym still yields to another definition."""
+    established = {h.entity for h in kept if h.role in (AMBIGUOUS, ACRONYM)}
     if not established:
         return kept
     have = {(h.entity, h.start) for h in kept}
     extra = [
         h
         for h in candidates
-        if h.role == AMBIGUOUS
+        if h.role in (AMBIGUOUS, ACRONYM)
         and h.entity in established
         and (h.entity, h.start) not in have
-        and not text[h.start].islower()
+        and (
+            not text[h.start].islower()
+            if h.role == AMBIGUOUS
+            else _acronym_counts(text, candidates, h, True)
+        )
     ]
     return sorted(kept + extra, key=lambda h: h.start) if extra else kept
 
@@ -233,9 +248,13 @@ def fold_brackets(text: str, hits: list[Hit]) -> list[Hit]:
             if hit.start < prev.end:  # inside the bracket group already folded into prev
                 prev.role = FULL if FULL in (prev.role, hit.role) else prev.role
                 continue
-            gap = text[prev.end : hit.start]
-            if gap.strip() in ("(", "（"):
-                close = _closing(text, hit.start)
+            gap = text[prev.end : hit.start].strip().lstrip(_CLOSING_QUOTES)
+            if not gap:  # two names run together (美日印澳四方安全對話): one name
+                prev.end = hit.end
+                prev.role = FULL if FULL in (prev.role, hit.role) else prev.role
+                continue
+            if gap in _OPENING:
+                close = _closing(text, hit.start, _OPENING[gap])
                 if close > 0:
                     prev.end = close + 1
                     prev.role = FULL if FULL in (prev.role, hit.role) else prev.role
@@ -244,10 +263,18 @@ def fold_brackets(text: str, hits: list[Hit]) -> list[Hit]:
     return out
 
 
-def _closing(text: str, start: int) -> int:
-    """Offset of the bracket closing the group `start` is in (within 80 characters), or -1."""
+# An opening bracket or quote right after a name, holding another name of the same entity
+# (美日印澳“四方机制”, 「円滑化協定(RAA)」, 《互惠准入协定》): the closing marks it may end with.
+_OPENING = {"(": ")）", "（": ")）", "“": "”", "「": "」", "『": "』", "《": "》", "〈": "〉",
+            "‘": "’", '"': '"'}
+# A name in quotes, then its acronym in brackets (“政府安全保障能力强化支援”（OSA）).
+_CLOSING_QUOTES = "”」』》〉’\""
+
+
+def _closing(text: str, start: int, closers: str = ")）") -> int:
+    """Offset of the mark closing the group `start` is in (within 80 characters), or -1."""
     for at in range(start, min(len(text), start + 80)):
-        if text[at] in ")）":
+        if text[at] in closers:
             return at
         if text[at] in "(（\n":
             return -1

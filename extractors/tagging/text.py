@@ -49,6 +49,20 @@ class _CharTable(dict[int, int]):
 _CHAR_TABLE = _CharTable()
 
 
+# Full-width ASCII forms (ＲＡＡ, ＯＳＡ, ２０２４, （）) as Japanese and Chinese papers print
+# Latin letters and digits: folded to ASCII one for one (NFKC's mapping for this block, which
+# keeps the length), so an acronym is the same key whatever width it is printed in.
+_FULLWIDTH = re.compile("[\uff01-\uff5e]")
+_FOLD_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
+def fold_width(text: str) -> str:
+    """`text` with full-width ASCII forms replaced by ASCII; always exactly as long."""
+    if text.isascii() or not _FULLWIDTH.search(text):
+        return text
+    return text.translate(_FOLD_WIDTH)
+
+
 def normalize(text: str) -> str:
     """Return the normalised copy of `text`; always exactly as long as `text`.
 
@@ -91,7 +105,7 @@ def key_forms(phrase: str) -> set[str]:
     Both the exact normalised form ("joseph r  biden", as "Joseph R. Biden" normalises) and
     the form with space runs collapsed ("joseph r biden", for "Joseph R Biden") are keys.
     """
-    exact = normalize(phrase).strip()
+    exact = normalize(fold_width(phrase)).strip()
     if not exact:
         return set()
     return {exact, re.sub(r" {2,}", " ", exact)}
