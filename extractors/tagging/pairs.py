@@ -97,21 +97,29 @@ def attribute(
         if hit.start in comparisons and target not in article_pairs:
             target = comparisons[hit.start]
         out.append((target, hit.start, hit.end))
-        if why is not None and target in article_pairs:
-            why[(target, hit.start)] = (
-                "no pair in the sentence; the article's other mentions name "
-                + _codes(compiled, target)
-            )
-        elif why is not None:
-            weights = places.weights(lead_end(text))
-            why[(target, hit.start)] = (
-                "no pair in the sentence; the article names the countries "
-                + ", ".join(f"{c} {w}" for c, w in sorted(weights.items(), key=lambda x: -x[1]))
-                + (" (lead counts double) -> " + _codes(compiled, target)
-                   if target != hit.entity else " -> no single pair: generic")
+        if why is not None:
+            why[(target, hit.start)] = _article_evidence(
+                compiled, hit, target, target in article_pairs, places, text
             )
     out.sort(key=lambda m: (m[1], m[0]))
     return out
+
+
+def _article_evidence(
+    compiled: Compiled, hit: Hit, target: int, named_elsewhere: bool, places: Places, text: str
+) -> str:
+    """Why a mention with no pair in its sentence went to `target` (for `pactwatch tag`)."""
+    if named_elsewhere:
+        return "no pair in the sentence; the article's other mentions name " + _codes(
+            compiled, target
+        )
+    weights = places.weights(lead_end(text))
+    return (
+        "no pair in the sentence; the article names the countries "
+        + ", ".join(f"{c} {w}" for c, w in sorted(weights.items(), key=lambda x: -x[1]))
+        + (" (lead counts double) -> " + _codes(compiled, target)
+           if target != hit.entity else " -> no single pair: generic")
+    )
 
 
 def _nearest(
