@@ -176,6 +176,7 @@ COVERAGE: dict[str, list[str]] = {
         "tests/test_fetch_robots.py::test_wildcards_and_the_longest_match_decide",
         "tests/test_fetch_robots.py::"
         "test_crawl_delay_is_remembered_and_held_back_urls_are_deferred_not_timed_out",
+        "tests/test_storage.py::test_a_deferral_is_no_attempt_and_is_offered_again",
     ],
     "a batch that raises: its items run alone, the poison one quarantined with backoff": [
         f"{POISON_TEST}::test_a_batch_that_raises_quarantines_its_poison_item_and_the_run_goes_on",
