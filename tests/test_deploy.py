@@ -1,6 +1,7 @@
 """Production path against a real `prefect server`: work pool, `prefect deploy --all` from
 prefect.yaml, a backfill started through the API the UI's run form uses, a process worker
-running it, and the failure automation emailing the operators (to the outbox).
+running it, and the failure automation emailing the operators through the SMTP server the
+workers are configured with (aiosmtpd on loopback), also when a digest could not be delivered.
 
 Also the screenshot of the backfill run form (headless Chromium), written to
 docs/backfill-form.png by `make screenshot-ui` (PACTWATCH_SCREENSHOT names the file).
@@ -25,11 +26,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
 from pactwatch.sample_site import SampleSite
 from storage.db import engine_for
 from storage.models import ArticleRow
+from tests.test_mail import Inbox
 
 pytestmark = pytest.mark.slow
 
@@ -45,11 +48,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Deployed:
-    """A running Prefect server with pactwatch deployed, and the environment to talk to it."""
+OPERATORS = "ops@example.org"
 
-    def __init__(self, env: dict[str, str], api: str, site: SampleSite, tmp: Path) -> None:
-        self.env, self.api, self.site, self.tmp = env, api, site, tmp
+
+class Deployed:
+    """A running Prefect server with pactwatch deployed, the environment to talk to it, and
+    the SMTP server its workers mail through."""
+
+    def __init__(
+        self, env: dict[str, str], api: str, site: SampleSite, tmp: Path, inbox: Inbox
+    ) -> None:
+        self.env, self.api, self.site, self.tmp, self.inbox = env, api, site, tmp, inbox
         self.deploy_output = ""
 
     def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -74,7 +83,11 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     tmp = tmp_path_factory.mktemp("prefect")
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
-    with SampleSite() as site:
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    with SampleSite() as site, contextlib.ExitStack() as stack:
+        stack.callback(smtp.stop)
         sources = tmp / "sources.yaml"
         sources.write_text(site.sources_yaml(), encoding="utf-8")
         env = {
@@ -93,6 +106,10 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
             "PACTWATCH_OUT_DIR": str(tmp / "out"),
             "PACTWATCH_OUTBOX_DIR": str(tmp / "out" / "outbox"),
             "PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
+            "PACTWATCH_SMTP_HOST": "127.0.0.1",
+            "PACTWATCH_SMTP_PORT": str(smtp.port),
+            "PACTWATCH_SMTP_SECURITY": "none",
+            "PACTWATCH_OPERATORS": OPERATORS,
         }
         log = (tmp / "server.log").open("w")
         # As the runbook has it: `make server`, `make deploy`, `make worker`, the server on a
@@ -105,7 +122,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
                                   stderr=subprocess.STDOUT, start_new_session=True)
         try:
             _wait_healthy(api, server, tmp / "server.log")
-            deployed = Deployed(env, api, site, tmp)
+            deployed = Deployed(env, api, site, tmp, inbox)
             deployed.deploy_output = deployed.make(*make, "deploy", env=shell)
             worker = subprocess.Popen(  # one worker for the module, polling every second
                 [*make, "worker"], cwd=REPO, env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1"},
@@ -388,6 +405,40 @@ def test_failed_run_emails_the_operators(deployed: Deployed) -> None:
     assert runs, "the automation started no notify-operators run"
     assert runs[0]["parameters"] == {"flow_run_id": failing["id"]}
     assert _wait_final(deployed, runs[0]["id"])["type"] == "COMPLETED"
-    (alert,) = (deployed.tmp / "out" / "outbox").glob("alert-*.eml")
-    text = alert.read_text(encoding="utf-8")
-    assert "backfill run" in text and "Failed" in text and failing["id"] in text
+    (alert,) = [m for m in deployed.inbox.to(OPERATORS) if failing["id"] in m.get_content()]
+    assert "backfill run" in alert.get_content() and "Failed" in alert.get_content()
+    assert alert["Date"] and alert["Message-ID"]
+
+
+def test_an_undelivered_digest_is_not_green_alerts_through_smtp_and_is_sent_next_week(
+    deployed: Deployed,
+) -> None:
+    """The weekly digest with the recipients' mailbox refusing mail (451 at RCPT): the run
+    ends Failed, the automation mails the operators through the same SMTP server, and the
+    next week's run, the mailbox back, delivers the missed week once, then its own."""
+    subprocess.run([sys.executable, "automations/install.py"], cwd=REPO, env=deployed.env,
+                   check=True, capture_output=True, timeout=120)
+    analyst = "analyst@example.org"  # config/recipients.yaml
+    deployed.inbox.reject = {analyst}
+    digest = _deployment(deployed, "weekly-digest/weekly-digest")
+    missed = _api(deployed, "POST", f"/deployments/{digest['id']}/create_flow_run",
+                  json={"parameters": {"week": "2024-W10"}}).json()
+    state = _wait_final(deployed, missed["id"])
+    assert state["type"] == "FAILED", state  # not green: something is still undelivered
+    notify = _deployment(deployed, "notify-operators/notify-operators")
+    deadline, alerts = time.monotonic() + 90, []
+    while not alerts and time.monotonic() < deadline:  # the automation reacts to the event
+        time.sleep(1)
+        alerts = [m for m in deployed.inbox.to(OPERATORS) if missed["id"] in m.get_content()]
+    assert alerts, "no alert reached the SMTP server"
+    assert "weekly-digest" in alerts[0].get_content() or "digest" in alerts[0]["Subject"]
+    runs = _api(deployed, "POST", "/flow_runs/filter",
+                json={"deployments": {"id": {"any_": [notify["id"]]}}}).json()
+    assert any(r["parameters"] == {"flow_run_id": missed["id"]} for r in runs)
+    assert deployed.inbox.to(analyst) == []
+
+    deployed.inbox.reject = set()
+    _run_deployment(deployed, "weekly-digest/weekly-digest", {"week": "2024-W11"})  # Completed
+    subjects = sorted(m["Subject"] for m in deployed.inbox.to(analyst))
+    assert len(subjects) == 2
+    assert [s for s in subjects if "2024-W10" in s] and [s for s in subjects if "2024-W11" in s]
