@@ -4,25 +4,43 @@
 which requests share one politeness budget (the Fetcher's per-host limits, the per-host leases
 across processes, the robots.txt memory). Both take any string a listing can hold and never
 raise: a URL that cannot be parsed is refused later, by the fetch boundary, with its reason.
+A canonical URL never holds a control character, white space or a lone surrogate: tabs and
+line breaks are removed (as browsers do, WHATWG URL) and the others percent-encoded, so any
+URL a listing yields can be logged, compared and stored on every database (PostgreSQL refuses
+NUL in text and cannot encode a surrogate).
 """
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
 
 import courlan
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+BROWSER_STRIPPED = re.compile(r"[\t\n\r]")
+UNSAFE = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+                    r"\ud800-\udfff\ufeff]")
+
+
+def _escaped(url: str) -> str:
+    """`url` with tabs and line breaks removed and every other control character, space
+    and lone surrogate percent-encoded (its UTF-8 bytes; a surrogate's as Python writes them)."""
+    return UNSAFE.sub(
+        lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8", "surrogatepass")),
+        BROWSER_STRIPPED.sub("", url.strip()),
+    )
 
 
 def canonical_url(url: str, base: str | None = None) -> str:
     """Normalise a URL for identity: lower-case host, no fragment, no tracking parameters."""
+    url = _escaped(url)
     try:
-        absolute = urljoin(base, url.strip()) if base else url.strip()
+        absolute = urljoin(_escaped(base), url) if base else url
     except ValueError:  # e.g. an unbalanced "[" in the host
-        return url.strip()
+        return url
     try:
-        return courlan.normalize_url(absolute, strict=True)
+        return _escaped(courlan.normalize_url(absolute, strict=True))
     except ValueError:
         return absolute
 

@@ -8,12 +8,18 @@ never fail halfway with "database is locked" because another process wrote in be
 savepoints work, so a batch is one transaction. The price: SQLite transactions, reads
 included, run one at a time; PostgreSQL is the database for many concurrent runs. Keep
 transactions short, and never hold a session open while another one writes.
+
+Every text value sent to either database is made storable first (`storable`): a NUL character
+(PostgreSQL refuses it in text) and a lone surrogate (no encoding can write it) become U+FFFD,
+one character for one, so offsets into a stored text (mentions) stay true. Web pages, feeds and
+the errors they cause can hold both; the same value is stored the same way on both backends.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -34,6 +40,7 @@ RETRY_ATTEMPTS = 3
 RETRY_PAUSE = 2.0  # seconds, times the attempt number: 2 s, then 4 s
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def make_engine(url: str) -> Engine:
@@ -45,8 +52,31 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
+    return engine
+
+
+def storable(value: Any) -> Any:
+    """`value` with every NUL and lone surrogate in its strings replaced by U+FFFD (strings
+    inside lists, tuples and dicts too); anything else as it is."""
+    if isinstance(value, str):
+        if value.isascii() and "\x00" not in value:
+            return value
+        return UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, list | tuple):
+        return type(value)(storable(v) for v in value)
+    if isinstance(value, dict):
+        return {k: storable(v) for k, v in value.items()}
+    return value
+
+
+def _storable_parameters(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any,
+    executemany: bool,
+) -> tuple[str, Any]:
+    return statement, storable(parameters)
 
 
 def retrying(

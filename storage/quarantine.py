@@ -51,13 +51,14 @@ def held_back(session: Session, urls: Sequence[str], now: datetime) -> set[str]:
     """Those of `urls` that are quarantined and not due yet, or given up."""
     held: set[str] = set()
     for start in range(0, len(urls), 500):
-        keys = [url_key(u) for u in urls[start : start + 500]]
+        url_of = {url_key(u): u for u in urls[start : start + 500]}
         rows = session.exec(
-            select(QuarantineRow.url, QuarantineRow.next_try).where(
-                col(QuarantineRow.url_key).in_(keys)
+            select(QuarantineRow.url_key, QuarantineRow.next_try).where(
+                col(QuarantineRow.url_key).in_(sorted(url_of))
             )
         )
-        held.update(url for url, next_try in rows.all() if next_try is None or next_try > now)
+        held.update(url_of[key] for key, next_try in rows.all()
+                    if next_try is None or next_try > now)
     return held
 
 

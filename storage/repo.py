@@ -99,20 +99,21 @@ def insert_articles(session: Session, rows: Sequence[dict[str, Any]]) -> dict[st
     if not rows:
         return {}
     ordered = sorted(rows, key=lambda r: r["url_key"])
+    url_of = {r["url_key"]: r["url"] for r in ordered}  # as given, not as made storable
     inserted = insert_missing(session, ArticleRow, ordered, pk=["url_key"],
-                              returning=["url", "id"])
-    return {url: int(id_) for url, id_ in inserted}
+                              returning=["url_key", "id"])
+    return {url_of[key]: int(id_) for key, id_ in inserted}
 
 
 def article_ids_of(session: Session, urls: Sequence[str]) -> dict[str, int]:
-    """{url: id} of the stored articles among `urls`."""
-    found: dict[str, int] = {}
+    """{url: id} of the stored articles among `urls` (the URLs as given, matched by key)."""
+    by_key: dict[str, int] = {}
     for chunk in _key_chunks(urls):
         rows = session.exec(
-            select(ArticleRow.url, ArticleRow.id).where(ArticleRow.url_key.in_(chunk))
+            select(ArticleRow.url_key, ArticleRow.id).where(ArticleRow.url_key.in_(chunk))
         )
-        found.update((url, int(id_)) for url, id_ in rows.all() if id_ is not None)
-    return found
+        by_key.update((key, int(id_)) for key, id_ in rows.all() if id_ is not None)
+    return {u: by_key[k] for u in urls if (k := url_key(u)) in by_key}
 
 
 def _key_chunks(urls: Iterable[str], size: int = 500) -> list[list[str]]:
@@ -221,16 +222,17 @@ def clear_failures(session: Session, urls: Sequence[str]) -> None:
 
 
 def failed_attempts(session: Session, urls: Sequence[str]) -> dict[str, int]:
-    """How often each of `urls` has failed so far."""
-    found: dict[str, int] = {}
+    """How often each of `urls` has failed so far (keyed by the URLs as given: matched by
+    `url_key`, since a stored URL may have had a character made storable)."""
+    by_key: dict[str, int] = {}
     for chunk in _key_chunks(urls):
         rows = session.exec(
-            select(FetchFailureRow.url, FetchFailureRow.attempts).where(
+            select(FetchFailureRow.url_key, FetchFailureRow.attempts).where(
                 FetchFailureRow.url_key.in_(chunk)
             )
         )
-        found.update(rows.all())
-    return found
+        by_key.update(rows.all())
+    return {u: by_key[k] for u in urls if (k := url_key(u)) in by_key}
 
 
 def record_run(session: Session, flow: str, started: datetime, stats: dict[str, Any]) -> None:

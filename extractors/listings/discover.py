@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from xml.etree.ElementTree import Element
 
 import feedparser
@@ -28,7 +28,7 @@ from lxml import html as lxml_html
 from extractors.datetimes import parse_date
 from extractors.errors import DiscoveryFailed, FetchFailed
 from extractors.inflate import gunzip
-from extractors.urls import canonical_url
+from extractors.urls import canonical_url, host_key
 
 MAX_XML_BYTES = 50_000_000
 FEED_BACKOFF = timedelta(hours=1)  # after n failures in a row: wait 1 h * 2**(n-1) ...
@@ -110,6 +110,14 @@ class Listing:
     candidates: list[Candidate] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
+    # Items with no address that can be read: (where, why). `where` is the listing's URL with
+    # a fragment naming the item (its id, else its title, else its position), so the failure
+    # row of an item is the same on every run.
+    unusable: list[tuple[str, str]] = field(default_factory=list)
+
+    def refuse(self, listing_url: str, name: object, why: str) -> None:
+        where = canonical_url(listing_url).split("#")[0] + "#item=" + quote(str(name)[:200])
+        self.unusable.append((where, why))
 
 
 def parse_feed(body: bytes, url: str) -> Listing:
@@ -122,15 +130,33 @@ def parse_feed(body: bytes, url: str) -> Listing:
         reason = str(getattr(parsed, "bozo_exception", "unreadable feed"))
         raise DiscoveryFailed(url, "parse", f"not a feed: {reason[:300]}")
     listing = Listing()
-    for entry in parsed.entries:
-        link = entry.get("link") or entry.get("id")
-        if not link or not str(link).startswith(("http://", "https://", "/")):
+    for index, entry in enumerate(parsed.entries):
+        link = _entry_link(entry)
+        if link is None:
+            title = entry.get("title")
+            listing.refuse(url, entry.get("id") or title or index + 1,
+                           f"feed item {index + 1} ({str(title)[:200]!r}) has no link that "
+                           "can be read (missing, empty, or not a URL)")
             continue
         published = _entry_date(entry)
         listing.candidates.append(
             Candidate(canonical_url(str(link), url), "feed", published, entry.get("title"))
         )
     return listing
+
+
+def _entry_link(entry: Mapping) -> str | None:
+    """The item's address: its link whatever it holds (a `javascript:` or `mailto:` link is
+    then refused by the fetch boundary and recorded as a failure with its reason, never
+    dropped unseen), else its id when the id is an address (an id like `urn:uuid:…` names
+    the item but says nothing about where it is)."""
+    link = entry.get("link")
+    if isinstance(link, str) and link.strip():
+        return link
+    ident = entry.get("id")
+    if isinstance(ident, str) and ident.strip().startswith(("http://", "https://", "/")):
+        return ident
+    return None
 
 
 def _entry_date(entry: Mapping) -> datetime | None:
@@ -186,9 +212,10 @@ def parse_sitemap(body: bytes, url: str) -> Listing:
             if link:
                 listing.sitemaps.append(canonical_url(link, url))
         return listing
-    for node in _children(root, "url"):
+    for index, node in enumerate(_children(root, "url")):
         link = _text(node, "loc") or (node.text or "").strip()
         if not link:
+            listing.refuse(url, index + 1, f"sitemap entry {index + 1} has no <loc>")
             continue
         published = parse_date(_deep_text(node, "publication_date") or _text(node, "lastmod"))
         title = _deep_text(node, "title")
@@ -215,11 +242,11 @@ def parse_homepage(body: bytes, url: str) -> Listing:
         kind = (link.get("type") or "").lower()
         if "rss" in kind or "atom" in kind or "feed+json" in kind:
             listing.feeds.append(canonical_url(link.get("href", ""), url))
-    host = urlsplit(url).netloc
+    host = host_key(url)
     seen: set[str] = set()
     for anchor in tree.iterfind(".//a[@href]"):
         target = canonical_url(anchor.get("href", ""), url)
-        if urlsplit(target).netloc != host or target in seen or not _looks_like_article(target):
+        if host_key(target) != host or target in seen or not _looks_like_article(target):
             continue
         seen.add(target)
         title = " ".join(anchor.text_content().split()) or None
@@ -228,8 +255,12 @@ def parse_homepage(body: bytes, url: str) -> Listing:
 
 
 def _looks_like_article(url: str) -> bool:
-    """Article paths are long or dated; section and utility pages are short."""
-    path = urlsplit(url).path
+    """Article paths are long or dated; section and utility pages are short. A URL that
+    cannot be parsed is none (a link such as `http://[::1` is not followed)."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return False
     if re.search(r"\.(jpe?g|png|gif|pdf|xml|rss|css|js)$", path, re.I):
         return False
     segments = [s for s in path.split("/") if s]

@@ -13,7 +13,7 @@ from itertools import chain, zip_longest
 from sqlmodel import Session
 
 from extractors.article.model import DateCandidate
-from extractors.errors import FetchFailed
+from extractors.errors import DiscoveryFailed, FetchFailed
 from extractors.fetch.client import Fetcher, make_client
 from extractors.fetch.robots import RobotsRecord
 from extractors.listings.discover import (
@@ -31,6 +31,7 @@ from pactwatch.settings import Settings
 from storage import quarantine, repo
 
 MAX_SITEMAPS_PER_SOURCE = 50
+NO_LINK = "no-link"  # a listing item with no address that can be read
 
 
 def discover(
@@ -180,7 +181,7 @@ class _SourceReader:
                 self.states[url] = fresh
                 return None
             # Parsing a huge listing takes seconds: off the loop, so other fetches keep going.
-            listing = await asyncio.to_thread(parse, page.body, page.final_url)
+            listing = await asyncio.to_thread(_parsed, parse, page.body, page.final_url)
         except FetchFailed as exc:  # deferred: the host's turn did not come, no backoff
             if exc.kind != "deferred":
                 state = state.failed(f"{exc.kind}: {exc.reason}", self.now)
@@ -188,7 +189,22 @@ class _SourceReader:
             self.failures.append(Failure(url, self.source.name, exc.kind, exc.reason))
             return None
         self.states[url] = fresh
+        self.failures.extend(
+            Failure(where, self.source.name, NO_LINK, why) for where, why in listing.unusable
+        )
         return listing
+
+
+def _parsed(parse: Callable[[bytes, str], Listing], body: bytes, url: str) -> Listing:
+    """`parse(body, url)`, any error it raises a `parse` failure of that listing: whatever a
+    listing holds, a parser's bug costs that listing, never the source's others or the run."""
+    try:
+        return parse(body, url)
+    except FetchFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the boundary, as in extract_article
+        reason = f"unreadable listing: {type(exc).__name__}: {exc}"
+        raise DiscoveryFailed(url, "parse", reason[:500]) from None
 
 
 def fair_share(

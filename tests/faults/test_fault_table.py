@@ -202,6 +202,26 @@ COVERAGE: dict[str, list[str]] = {
     "a run full of poison items completes on SQLite and PostgreSQL; the next run too": [
         "tests/faults/test_poison_run.py::test_a_run_full_of_poison_completes_and_the_next_one_too",
     ],
+    "any URL string: canonical_url/host_key never raise, canonical URLs storable; "
+    "check_url raises only FetchFailed": [
+        "tests/test_fuzz_urls.py::test_canonical_url_never_raises_and_is_storable",
+        "tests/test_fuzz_urls.py::test_host_key_never_raises",
+        "tests/test_fuzz_urls.py::test_check_url_refuses_only_with_fetch_failed",
+    ],
+    "NUL, lone surrogates, 1 MB strings, calendar-edge dates stored alike on both backends": [
+        "tests/test_fuzz_store.py::test_any_value_is_stored_or_recorded_on_both_backends",
+        "tests/test_fuzz_store.py::test_urls_no_listing_should_hold_are_keyed_and_found_again",
+    ],
+    "any listing bytes: parse failures only; an item with no readable link is recorded": [
+        "tests/test_fuzz_listings.py::"
+        "test_listings_raise_only_discovery_failed_and_name_what_they_cannot_use",
+        "tests/test_fuzz_listings.py::test_feed_items_without_a_usable_link_are_named_with_a_reason",
+        "tests/test_fuzz_listings.py::test_extraction_yields_an_article_or_extraction_failed",
+    ],
+    "a feed of the nastiest items next to good articles: run completes, next run too": [
+        "tests/faults/test_fuzz_feed_run.py::"
+        "test_a_feed_of_the_nastiest_items_stores_the_good_and_records_the_bad",
+    ],
     "fuzz of extraction and tagging: no exception escapes but the documented ones": [
         "tests/test_extract.py::test_hostile_input_raises_only_extraction_failed",
         "tests/test_tagger.py::test_tag_never_raises",
