@@ -4,6 +4,8 @@ Origins, most trusted first (DATE_PRIORITY): the page's JSON-LD, its meta tags, 
 sitemap that listed it, a date in its URL, a date in its title, htmldate's guess. Timestamps
 keep the offset they were written with. A source that gives only a day (URL, title, htmldate)
 becomes 12:00 UTC that day, so the day survives conversion to any offset from -11 to +11 hours.
+Every candidate passes `extractors.datetimes.plausible` (in UTC's calendar, from 1990 to a day
+from now); one that fails is no candidate, so the next origin decides.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import UTC, date, datetime, time
 from lxml.html import HtmlElement
 
 from extractors.article.model import DateCandidate
-from extractors.datetimes import parse_date
+from extractors.datetimes import parse_date, plausible
 
 DATE_PRIORITY = ("json-ld", "meta", "feed", "sitemap", "url", "title", "htmldate")
 META_PUBLISHED = frozenset({
@@ -35,15 +37,16 @@ NOON = time(12, tzinfo=UTC)
 
 
 def day(year: int, month: int, dom: int) -> datetime | None:
-    """A day with no time of day, as noon UTC; None when the numbers are not a date."""
+    """A day with no time of day, as noon UTC; None when the numbers are not a plausible date."""
     try:
-        return datetime.combine(date(year, month, dom), NOON)
+        return plausible(datetime.combine(date(year, month, dom), NOON))
     except ValueError:
         return None
 
 
 def parse_stamp(value: str | None) -> datetime | None:
-    """Parse ISO 8601 / RFC 822; a bare day becomes noon UTC; nonsense becomes None."""
+    """Parse ISO 8601 / RFC 822; a bare day becomes noon UTC; nonsense or an implausible
+    date (`plausible`) becomes None."""
     if not value or len(value) > 64:
         return None
     value = value.strip()
@@ -91,9 +94,10 @@ def title_date(title: str) -> DateCandidate | None:
 
 
 def choose_date(candidates: Iterable[DateCandidate]) -> datetime | None:
-    """The most trustworthy candidate: structured data first, then listings, then guesses."""
+    """The most trustworthy plausible candidate: structured data first, then listings, then
+    guesses. A candidate made elsewhere (a listing's hint) is held to the same rule."""
     ranked = sorted(
-        candidates,
+        (c for c in candidates if plausible(c.value)),
         key=lambda c: DATE_PRIORITY.index(c.origin) if c.origin in DATE_PRIORITY else 99,
     )
     return ranked[0].value if ranked else None

@@ -25,7 +25,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from lxml import html as lxml_html
 
-from extractors.datetimes import parse_date
+from extractors.datetimes import parse_date, plausible
 from extractors.errors import DiscoveryFailed, FetchFailed
 from extractors.inflate import gunzip
 from extractors.urls import canonical_url, host_key
@@ -160,14 +160,18 @@ def _entry_link(entry: Mapping) -> str | None:
 
 
 def _entry_date(entry: Mapping) -> datetime | None:
-    """The entry's date with its own offset; feedparser's UTC tuple when we cannot read it."""
+    """The entry's date with its own offset; feedparser's UTC tuple when we cannot read it.
+    Either must be `plausible` (feedparser's tuple can hold year 0 or 10000)."""
     for key in ("published", "updated", "created"):
         value = dict.get(entry, key)
         parsed = parse_date(value) if isinstance(value, str) else None
         if parsed:
             return parsed
     stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
-    return datetime(*stamp[:6], tzinfo=UTC) if stamp else None
+    try:
+        return plausible(datetime(*stamp[:6], tzinfo=UTC)) if stamp else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _parse_json_feed(body: bytes, url: str) -> Listing:
