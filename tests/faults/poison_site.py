@@ -12,18 +12,41 @@ from email.utils import format_datetime
 from types import TracebackType
 from xml.sax.saxutils import escape
 
+from sqlalchemy import text
+
+from storage.db import engine_for
 from tests.servers import Loopback, Route, html_page, loopback
 
-# A JSON-LD date in year 1 at +14:00 is year 0 in UTC: it cannot be stored on either database
-# (`datetime.astimezone` overflows when the row is written), so the whole batch raised.
-YEAR_ZERO_LD = (
-    b'<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Calendar edge",'
-    b' "datePublished": "0001-01-01T00:00:00+14:00"}</script>'
-)
+# The item that makes its batch raise: a good page whose address the database refuses to
+# store (a trigger on `article` aborts the insert of any URL holding POISON_PILL). A database
+# refusing one row is a real failure, and not an outage (`storage.db.transient` says no), so
+# the item is quarantined and the run goes on. Until issue 19's date fix, a JSON-LD date in
+# year 0 of UTC played this part; such a page is now stored with a sane date.
+POISON_PILL = "poison-pill"
+REFUSAL = "poison pill"
+SQLITE_TRIGGER = f"""
+CREATE TRIGGER refuse_poison_pill BEFORE INSERT ON article
+WHEN NEW.url LIKE '%{POISON_PILL}%' BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END
+"""
+POSTGRES_TRIGGER = [
+    f"""CREATE FUNCTION refuse_poison_pill() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.url LIKE '%{POISON_PILL}%' THEN RAISE EXCEPTION '{REFUSAL}: %', NEW.url; END IF;
+      RETURN NEW;
+    END $$""",
+    "CREATE TRIGGER refuse_poison_pill BEFORE INSERT ON article"
+    " FOR EACH ROW EXECUTE FUNCTION refuse_poison_pill()",
+]
 
 
-def year_zero_page(title: str) -> bytes:
-    return html_page(title).replace(b"</head>", YEAR_ZERO_LD + b"</head>")
+def refuse_poison_pills(database_url: str) -> None:
+    """Bring the schema of `database_url` up to date, then make it refuse to insert an article
+    whose URL holds POISON_PILL, with the message REFUSAL (SQLite or PostgreSQL)."""
+    engine = engine_for(database_url)
+    statements = [SQLITE_TRIGGER] if engine.dialect.name == "sqlite" else POSTGRES_TRIGGER
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
 
 
 class PoisonSite:

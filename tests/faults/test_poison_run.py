@@ -3,7 +3,7 @@ completes, stores every good article on SQLite and PostgreSQL, records each bad 
 reason, and the next run does not fail on them.
 
 The items: a host name IDNA refuses (fullwidth), a 10,000-character URL, a page that makes
-its batch raise (quarantined), a page repeating two names tens
+its batch raise (the database refuses its row: quarantined), a page repeating two names tens
 of thousands of times (mentions capped, with a note), a page with a megabyte <title> (stored,
 title capped), a source listing more new items than its per-run cap (the rest deferred), and
 a sitemap index with more children than are read per source (each unread child recorded).
@@ -24,11 +24,11 @@ from storage.db import engine_for
 from storage.models import ArticleRow, FetchFailureRow, MentionRow
 from tests.dbs import db_url, pg_database  # noqa: F401 - the session's PostgreSQL
 from tests.faults.hostile_site import fault_env
-from tests.faults.poison_site import PoisonSite, year_zero_page
+from tests.faults.poison_site import POISON_PILL, REFUSAL, PoisonSite, refuse_poison_pills
 from tests.servers import Route, html_page
 
 pytestmark = pytest.mark.slow
-POISON = "/news/2026/11/a-date-before-the-calendar-began"
+POISON = f"/news/2026/11/a-{POISON_PILL}-the-database-refuses"
 SPAM = "/news/2026/11/two-names-over-and-over-again"
 TITLED = "/news/2026/11/a-page-with-a-megabyte-title"
 CHILDREN = MAX_SITEMAPS_PER_SOURCE + 10
@@ -56,7 +56,7 @@ def titled_page() -> bytes:
 def build(site: PoisonSite) -> None:
     for n in range(3):
         site.add_good(f"/news/2026/11/good-report-number-{n}", f"Good report {n}")
-    site.add_poison(POISON, year_zero_page("Calendar"), "makes its batch raise")
+    site.add_poison(POISON, html_page("Refused"), "makes its batch raise")
     site.add_link(FULLWIDTH)
     site.add_good(LONG, "A report under a very long address")
     site.add_good(SPAM, "unused")
@@ -100,6 +100,7 @@ def test_a_run_full_of_poison_completes_and_the_next_one_too(
                        "PACTWATCH_OUTBOX_DIR": str(tmp_path / "outbox"),
                        "PACTWATCH_TOTAL_TIMEOUT": "30"}.items():
         monkeypatch.setenv(key, value)
+    refuse_poison_pills(db_url)
     with PoisonSite() as site:
         build(site)
         sources = tmp_path / "sources.yaml"
@@ -120,7 +121,7 @@ def test_a_run_full_of_poison_completes_and_the_next_one_too(
         assert failures[FULLWIDTH].kind == "bad-url" and failures[FULLWIDTH].detail
         assert len([u for u in stored if "/flood/" in u]) == CAP
         assert first["deferred"] == {"flood": FLOOD - CAP}
-        assert list(held) == [poison_url] and "OverflowError" in held[poison_url]
+        assert list(held) == [poison_url] and REFUSAL in held[poison_url]
         assert failures[site.url(SPAM)].kind == MENTIONS_CAPPED
         assert spam_rows == 2 * MAX_MENTIONS_PER_ENTITY
         assert len(stored[site.url(TITLED)].title) <= MAX_TITLE_CHARS
