@@ -39,6 +39,13 @@ POSTGRES_TRIGGER = [
 ]
 
 
+def dated_page(title: str, published: str) -> bytes:
+    """A good page whose JSON-LD gives `published` (its <meta> date is 2026-11-20 09:00 JST)."""
+    ld = (f'<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{title}",'
+          f' "datePublished": "{published}"}}</script>')
+    return html_page(title).replace(b"</head>", ld.encode() + b"</head>")
+
+
 def refuse_poison_pills(database_url: str) -> None:
     """Bring the schema of `database_url` up to date, then make it refuse to insert an article
     whose URL holds POISON_PILL, with the message REFUSAL (SQLite or PostgreSQL)."""

@@ -178,9 +178,19 @@ COVERAGE: dict[str, list[str]] = {
         "test_crawl_delay_is_remembered_and_held_back_urls_are_deferred_not_timed_out",
         "tests/test_storage.py::test_a_deferral_is_no_attempt_and_is_offered_again",
     ],
-    "a batch that raises: its items run alone, the poison one quarantined with backoff": [
+    "a batch that raises (the database refuses one row): its items run alone, the poison one "
+    "quarantined with backoff": [
         f"{POISON_TEST}::test_a_batch_that_raises_quarantines_its_poison_item_and_the_run_goes_on",
         f"{POISON_TEST}::test_backoff_doubles_to_seven_days_then_gives_up",
+        f"{POISON_TEST}::test_a_row_the_database_refuses_is_not_an_outage",
+    ],
+    "a date out of range in UTC: stored with a sane date": [
+        "tests/test_dates_bounds.py::test_a_date_out_of_range_or_absurd_is_no_date",
+        "tests/test_dates_bounds.py::"
+        "test_a_page_with_such_a_json_ld_date_is_dated_by_the_next_candidate",
+        "tests/test_dates_bounds.py::test_feed_and_sitemap_items_with_such_dates_are_kept_undated",
+        "tests/test_dates_bounds.py::test_such_a_page_is_stored_with_a_sane_date_on_both_backends",
+        "tests/faults/test_poison_run.py::test_a_run_full_of_poison_completes_and_the_next_one_too",
     ],
     "a source that floods: capped per run, newest first, sources interleaved": [
         f"{FANOUT}::test_a_flooding_source_is_capped_and_the_other_source_goes_first",

@@ -7,10 +7,13 @@ its batch raise (the database refuses its row: quarantined), a page repeating tw
 of thousands of times (mentions capped, with a note), a page with a megabyte <title> (stored,
 title capped), a source listing more new items than its per-run cap (the rest deferred), and
 a sitemap index with more children than are read per source (each unread child recorded).
+Next to them, pages with dates out of range in UTC (year 0, year 10000): stored, dated by
+their <meta> tag.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +27,13 @@ from storage.db import engine_for
 from storage.models import ArticleRow, FetchFailureRow, MentionRow
 from tests.dbs import db_url, pg_database  # noqa: F401 - the session's PostgreSQL
 from tests.faults.hostile_site import fault_env
-from tests.faults.poison_site import POISON_PILL, REFUSAL, PoisonSite, refuse_poison_pills
+from tests.faults.poison_site import (
+    POISON_PILL,
+    REFUSAL,
+    PoisonSite,
+    dated_page,
+    refuse_poison_pills,
+)
 from tests.servers import Route, html_page
 
 pytestmark = pytest.mark.slow
@@ -35,6 +44,10 @@ CHILDREN = MAX_SITEMAPS_PER_SOURCE + 10
 FULLWIDTH = "http://\uff58\uff11.example/news/2026/11/fullwidth-host"
 LONG = "/news/2026/11/" + "long-" * 2000
 FLOOD = 12
+# Valid where written, out of range in UTC: these made store_batch raise OverflowError.
+CALENDAR = {"/news/2026/11/dated-in-year-zero-utc": "0001-01-01T00:00:00+14:00",
+            "/news/2026/11/dated-in-year-ten-thousand-utc": "9999-12-31T23:00:00-12:00"}
+META_DATE = datetime(2026, 11, 20, 0, tzinfo=UTC)  # html_page's <meta>, 09:00 at +09:00
 CAP = 4
 
 
@@ -57,6 +70,9 @@ def build(site: PoisonSite) -> None:
     for n in range(3):
         site.add_good(f"/news/2026/11/good-report-number-{n}", f"Good report {n}")
     site.add_poison(POISON, html_page("Refused"), "makes its batch raise")
+    for n, (path, stamp) in enumerate(CALENDAR.items()):
+        site.add_good(path, "unused")
+        site.route(path, dated_page(f"Calendar edge {n}", stamp))
     site.add_link(FULLWIDTH)
     site.add_good(LONG, "A report under a very long address")
     site.add_good(SPAM, "unused")
@@ -117,6 +133,7 @@ def test_a_run_full_of_poison_completes_and_the_next_one_too(
                 select(func.count()).select_from(MentionRow)
                 .where(MentionRow.article_id == stored[site.url(SPAM)].id)).one()
         assert good <= set(stored) and poison_url not in stored
+        assert {stored[site.url(p)].published for p in CALENDAR} == {META_DATE}
         assert len(site.url(LONG)) > 10_000 and site.url(LONG) in stored
         assert failures[FULLWIDTH].kind == "bad-url" and failures[FULLWIDTH].detail
         assert len([u for u in stored if "/flood/" in u]) == CAP
