@@ -163,7 +163,13 @@ def _wait_healthy(api: str, server: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def _api(deployed: Deployed, method: str, path: str, **kwargs) -> httpx.Response:
-    response = httpx.request(method, deployed.api + path, timeout=30, **kwargs)
+    """One REST call, retried on 503 as Prefect's own client does: the test server answers 503
+    when its SQLite database is busy (a loaded CI machine), and nothing was done then."""
+    for attempt in range(6):
+        response = httpx.request(method, deployed.api + path, timeout=30, **kwargs)
+        if response.status_code != 503:
+            break
+        time.sleep(0.5 * 2**attempt)
     response.raise_for_status()
     return response
 

@@ -47,7 +47,12 @@ class Server:
         self.env, self.api, self.port, self.process = env, api, port, process
 
     def post(self, path: str, body: dict) -> dict:
-        response = httpx.post(self.api + path, json=body, timeout=30)
+        """POST, retried on 503 (the server's SQLite busy on a loaded machine: nothing done)."""
+        for attempt in range(6):
+            response = httpx.post(self.api + path, json=body, timeout=30)
+            if response.status_code != 503:
+                break
+            time.sleep(0.5 * 2**attempt)
         response.raise_for_status()
         return response.json()
 
