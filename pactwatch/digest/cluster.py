@@ -1,0 +1,90 @@
+"""Which of the week's stories report the same event: TF-IDF and agglomerative clustering.
+
+A story (copies already grouped by the stored `story` column) is compared with another by two
+cosines, both from scikit-learn: character n-grams of its title and lead (they need no word
+splitting, so they work in every script), and the tracked entities it names (a title or lead
+mention weighs twice a passing one). Text says little between two languages, so a pair in
+different languages is compared by its entities alone. Stories further apart in time than
+`Method.window_hours` are never the same event. Agglomerative clustering with average linkage
+then cuts at `Method.threshold`. The defaults were chosen by measuring on the week in
+tests/briefing_week.py (see docs/digest.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+FAR = 2.0  # the distance of two stories that cannot be one event
+
+
+@dataclass(frozen=True)
+class Method:
+    """How stories are compared and cut into events."""
+
+    analyzer: str = "char_wb"  # TfidfVectorizer analyzer: "char_wb", "char" or "word"
+    ngrams: tuple[int, int] = (2, 4)
+    text_weight: float = 0.5  # the rest is the entities' weight
+    per_language: bool = True  # across languages, compare entities only
+    linkage: str = "average"
+    threshold: float = 0.4  # cosine distance at which clusters stop merging
+    window_hours: float = 48.0
+
+
+METHOD = Method()
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One story to compare: its title and lead, language, time and tracked entities."""
+
+    text: str
+    language: str
+    published: datetime
+    entities: Mapping[str, float]
+
+
+def similarity(docs: Sequence[Doc], method: Method = METHOD) -> np.ndarray:
+    """The pairwise similarity (0..1) of `docs`: text and entity cosines, weighted."""
+    vectorizer = TfidfVectorizer(
+        analyzer=method.analyzer, ngram_range=method.ngrams, sublinear_tf=True, min_df=1
+    )
+    text = _cosine(vectorizer.fit_transform([d.text or " " for d in docs]))
+    entities = _cosine(normalize(DictVectorizer().fit_transform([dict(d.entities) for d in docs])))
+    if method.per_language:
+        languages = np.array([d.language for d in docs])
+        text = np.where(languages[:, None] == languages[None, :], text, entities)
+    return method.text_weight * text + (1 - method.text_weight) * entities
+
+
+def cluster(docs: Sequence[Doc], method: Method = METHOD) -> tuple[list[int], np.ndarray]:
+    """A cluster label per doc (docs about one event share it) and the similarity matrix."""
+    if not docs:
+        return [], np.zeros((0, 0))
+    sim = similarity(docs, method)
+    if len(docs) == 1:
+        return [0], sim
+    distance = np.clip(1.0 - sim, 0.0, None)
+    hours = np.array([d.published.timestamp() / 3600 for d in docs])
+    distance[np.abs(hours[:, None] - hours[None, :]) > method.window_hours] = FAR
+    np.fill_diagonal(distance, 0.0)
+    model = AgglomerativeClustering(
+        n_clusters=None,
+        metric="precomputed",
+        linkage=method.linkage,
+        distance_threshold=method.threshold,
+    )
+    return [int(label) for label in model.fit_predict(distance)], sim
+
+
+def _cosine(rows: csr_matrix) -> np.ndarray:
+    """Cosine similarity of L2-normalised rows."""
+    return np.asarray((rows @ rows.T).toarray(), dtype=float)

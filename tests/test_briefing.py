@@ -1,0 +1,127 @@
+"""The briefing (issue 17) on the week of tests/briefing_week.py: top developments grouped across
+outlets and languages, in order, with who published first; entity sections that refer to
+them; spike lines; a recipient's filter applied to every section."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sklearn.metrics import adjusted_rand_score
+from sqlmodel import Session
+
+from pactwatch.digest.cluster import METHOD, cluster
+from pactwatch.digest.context import DigestContext, _week_rows, build_context, for_entities
+from pactwatch.digest.developments import _doc
+from pactwatch.digest.render import render_digest
+from pactwatch.digest.week import week_bounds
+from storage.db import make_engine
+from storage.queries import week_articles, week_mentions
+from tests.briefing_week import EXPECTED, TOKYO, WEEK, Item, seed, watchlist
+from tests.dbs import db_url, pg_database  # noqa: F401  (fixtures)
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+@pytest.fixture()
+def week(db_url: str) -> tuple[DigestContext, dict[int, Item]]:  # noqa: F811
+    items = seed(db_url)
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            return build_context(s, WEEK, watchlist(), TOKYO, now=NOW), items
+    finally:
+        engine.dispose()
+
+
+def test_developments_come_in_order_with_the_first_outlet(
+    week: tuple[DigestContext, dict[int, Item]],
+) -> None:
+    ctx, items = week
+    got = [
+        (
+            {items[a].event for a in d.article_ids},
+            d.first.source,
+            {c.source for c in d.coverage},
+            set(d.languages),
+        )
+        for d in ctx.developments
+    ]
+    assert got == [({key}, first, outlets, langs) for key, first, outlets, langs in EXPECTED]
+    acsa = ctx.developments[0]
+    assert [f.source for f in acsa.followers] == ["yahoo", "nhk", "inquirer", "the-diplomat"]
+    assert acsa.first.published == datetime(2026, 11, 17, 9, tzinfo=TOKYO)
+    assert len(acsa.coverage) == 5 and all(c.url for c in acsa.coverage)  # every copy linked
+    assert acsa.labels == (
+        "Ferdinand Marcos Jr.",
+        "Reciprocal Access Agreement — Japan–Philippines",
+    )
+    # the headline comes from an article in the language most of the coverage is in
+    assert {d.number: d.source for d in ctx.developments}[2] in ("the-diplomat", "kyodo")
+    assert acsa.lead.startswith(("Japan and", "Manila and", "The Acquisition"))
+    assert acsa.lead.count(".") <= 3  # one or two sentences, not the article
+
+
+def test_the_chosen_method_finds_the_events_and_simpler_ones_do_not(db_url: str) -> None:  # noqa: F811
+    """Adjusted Rand index against the fixture's events: 1.0 for the default; text alone misses
+    the other-language write-ups, entities alone join another Marcos story of the same day."""
+    items = seed(db_url)
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            articles = week_articles(s, *week_bounds(WEEK, TOKYO))
+            mentions = week_mentions(s, [a.id for a in articles])
+            rows = _week_rows(s, articles, mentions, {e.id: e.label for e in watchlist().entities})
+    finally:
+        engine.dispose()
+    members: dict[int, list[int]] = {}
+    for article_id, story in rows.stories.items():
+        members.setdefault(story, []).append(article_id)
+    tagged = sorted({rows.stories[a] for a in rows.mentions})
+    docs = [_doc(rows, members[story]) for story in tagged]
+    gold = [items[members[story][0]].event or f"alone-{story}" for story in tagged]
+
+    def score(**change: object) -> float:
+        labels, _ = cluster(docs, replace(METHOD, **change))  # type: ignore[arg-type]
+        return float(adjusted_rand_score(gold, labels))
+
+    assert score() == 1.0
+    assert score(text_weight=1.0, per_language=False) < 0.9
+    assert score(text_weight=0.0) < 0.9
+
+
+def test_sections_refer_to_developments_and_spikes_are_called_out(
+    week: tuple[DigestContext, dict[int, Item]],
+) -> None:
+    ctx, _ = week
+    by_id = {s.id: s for s in ctx.sections}
+    marcos = by_id["ferdinand-marcos-jr"]
+    assert [i.title for i in marcos.stories] == ["Marcos inspects coast guard station in Bataan"]
+    assert marcos.developments == ((1, 4), (4, 2))  # stories, not copies: kyodo+yahoo is one
+    assert (marcos.baseline, marcos.spike, marcos.ratio) == (2.0, True, "4.0×")
+    assert (by_id["quad"].baseline, by_id["quad"].spike) == (1.0, True)
+    assert by_id["fumio-kishida"].spike is False  # one article is no spike
+    text = " ".join(render_digest(ctx).text.split())
+    assert "In the top developments: 1 (4 stories), 4 (2 stories)." in text
+    assert "Spike: 8 articles against 2.0 a week over the previous four weeks (4.0×)." in text
+    assert text.index("Top developments of the week") < text.index("== Ferdinand Marcos Jr. ==")
+    assert text.count("Japan, Philippines sign ACSA supply pact") == 0  # the headline is another
+
+
+def test_a_recipient_filter_applies_to_the_developments(
+    week: tuple[DigestContext, dict[int, Item]],
+) -> None:
+    ctx, _ = week
+    only = for_entities(ctx, ["official-security-assistance", "raa-japan-philippines"])
+    assert [(d.number, d.first.source) for d in only.developments] == [
+        (1, "kyodo"),
+        (2, "inquirer"),
+        (3, "rappler"),
+    ]
+    assert only.developments[0].labels == ("Reciprocal Access Agreement — Japan–Philippines",)
+    raa = next(s for s in only.sections if s.id == "raa-japan-philippines")
+    assert raa.developments == ((1, 4), (3, 2))
+    html = render_digest(only).html
+    assert "Quad" not in html and "Marcos Jr." not in html
+    assert 'href="#development-3"' in html and 'id="development-3"' in html
