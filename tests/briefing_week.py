@@ -23,7 +23,7 @@ are named every week before (steady, not rising).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -289,23 +289,24 @@ def watchlist() -> Watchlist:
 
 
 def store(session: Session, items: list[Item], tag: Tagger) -> dict[int, Item]:
-    """Tag and store `items`; return them by article id."""
-    stored: dict[int, Item] = {}
+    """Tag and store `items` in one batch; return them by article id."""
+    batch, urls = [], []
     for n, item in enumerate(items):
         url = f"https://{item.source}.example/{item.when:%Y%m%d%H%M}-{n}"
         article = Article(
             url=url, title=item.title, published=item.when, text=item.text, language=item.lang
         )
         mentions = tuple(tag.tag(item.text, item.title, item.when))
-        work = Work(url, item.source)
-        store_batch(session, [Extracted(work, article, mentions, None, url)], [], "briefing")
-        article_id = article_ids_of(session, [url])[url]
+        batch.append(Extracted(Work(url, item.source), article, mentions, None, url))
+        urls.append(url)
+    store_batch(session, batch, [], "briefing")
+    ids = article_ids_of(session, urls)
+    for url, item in zip(urls, items, strict=True):
         if item.story:
             session.execute(
-                update(ArticleRow).where(ArticleRow.id == article_id).values(story=item.story)
+                update(ArticleRow).where(ArticleRow.id == ids[url]).values(story=item.story)
             )
-        stored[article_id] = item
-    return stored
+    return {ids[url]: item for url, item in zip(urls, items, strict=True)}
 
 
 def seed(url: str) -> dict[int, Item]:
@@ -317,3 +318,37 @@ def seed(url: str) -> dict[int, Item]:
             return store(s, [*earlier_items(), *WEEK_ITEMS], tagger())
     finally:
         engine.dispose()
+
+
+SUBJECTS = [
+    ("President Marcos", "Ferdinand Marcos Jr."),
+    ("the Quad", "Quad foreign ministers"),
+    ("Official Security Assistance", "OSA radars"),
+    ("Prime Minister Albanese", "Anthony Albanese"),
+    ("Prime Minister Modi", "Narendra Modi"),
+    ("the Reciprocal Access Agreement between Japan and Australia", "the Japan-Australia RAA"),
+]
+VERBS = ["visits", "meets", "signs", "debates", "reviews", "funds", "inspects", "praises"]
+PLACES = ["Manila", "Delhi", "Canberra", "Tokyo", "Hanoi", "Jakarta", "Seoul", "Bangkok"]
+
+
+def busy_week(n: int) -> list[Item]:
+    """`n` articles over 2026-W47 from 30 outlets: every fifth a copy of the one before in
+    another outlet, the rest about one of six tracked subjects, varied by verb and place."""
+    items: list[Item] = []
+    for i in range(n):
+        when = at(16, 0) + timedelta(minutes=(i * 7 * 24 * 60) // n)
+        source = f"outlet-{i % 30:02d}"
+        if i % 5 == 4:
+            prev = items[-1]
+            items.append(replace(prev, source=source, when=when))
+            continue
+        subject, other = SUBJECTS[i % len(SUBJECTS)]
+        verb, place = VERBS[(i // 6) % len(VERBS)], PLACES[(i // 48) % len(PLACES)]
+        title = f"{other} {verb} partners in {place} ({i})"
+        text = (
+            f"{subject} {verb} partners in {place} on day {i % 7}, report {i}. "
+            f"Officials said the talks on item {i} would continue."
+        )
+        items.append(Item("", source, "en", when, title, text, story=f"busy-{i}"))
+    return items

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from scipy.sparse import csr_matrix
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 FAR = 2.0  # the distance of two stories that cannot be one event
+MAX_DF_FROM = 50  # docs; see _text_cosine
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Method:
 
     analyzer: str = "char_wb"  # TfidfVectorizer analyzer: "char_wb", "char" or "word"
     ngrams: tuple[int, int] = (2, 4)
+    max_df: float = 0.5  # n-grams in more of the stories say nothing (and cost the most)
     text_weight: float = 0.5  # the rest is the entities' weight
     per_language: bool = True  # across languages, compare entities only
     linkage: str = "average"
@@ -54,15 +55,32 @@ class Doc:
 
 def similarity(docs: Sequence[Doc], method: Method = METHOD) -> np.ndarray:
     """The pairwise similarity (0..1) of `docs`: text and entity cosines, weighted."""
-    vectorizer = TfidfVectorizer(
-        analyzer=method.analyzer, ngram_range=method.ngrams, sublinear_tf=True, min_df=1
+    text = _text_cosine(docs, method)
+    tracked = normalize(
+        DictVectorizer(sparse=False).fit_transform([dict(d.entities) for d in docs])
     )
-    text = _cosine(vectorizer.fit_transform([d.text or " " for d in docs]))
-    entities = _cosine(normalize(DictVectorizer().fit_transform([dict(d.entities) for d in docs])))
+    entities = tracked @ tracked.T  # a few columns: dense is faster than sparse here
     if method.per_language:
         languages = np.array([d.language for d in docs])
         text = np.where(languages[:, None] == languages[None, :], text, entities)
     return method.text_weight * text + (1 - method.text_weight) * entities
+
+
+def _text_cosine(docs: Sequence[Doc], method: Method) -> np.ndarray:
+    """Cosine of the TF-IDF character n-grams of the docs' texts; zeros when no n-gram is
+    left (texts of one or two characters). `max_df` applies from MAX_DF_FROM docs on: in a
+    handful of docs it would drop what two of them share."""
+    vectorizer = TfidfVectorizer(
+        analyzer=method.analyzer,
+        ngram_range=method.ngrams,
+        sublinear_tf=True,
+        max_df=method.max_df if len(docs) >= MAX_DF_FROM else 1.0,
+    )
+    try:
+        rows = vectorizer.fit_transform([d.text for d in docs])
+    except ValueError:  # an empty vocabulary: nothing to compare
+        return np.zeros((len(docs), len(docs)))
+    return np.asarray((rows @ rows.T).toarray(), dtype=float)
 
 
 def cluster(docs: Sequence[Doc], method: Method = METHOD) -> tuple[list[int], np.ndarray]:
@@ -83,8 +101,3 @@ def cluster(docs: Sequence[Doc], method: Method = METHOD) -> tuple[list[int], np
         distance_threshold=method.threshold,
     )
     return [int(label) for label in model.fit_predict(distance)], sim
-
-
-def _cosine(rows: csr_matrix) -> np.ndarray:
-    """Cosine similarity of L2-normalised rows."""
-    return np.asarray((rows @ rows.T).toarray(), dtype=float)
