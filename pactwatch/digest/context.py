@@ -27,6 +27,7 @@ from pactwatch.digest.stories import (  # noqa: F401  (DayBar, Copy, StoryItem: 
     group_stories,
     stories_of,
 )
+from pactwatch.digest.suggest import Suggestion, suggest
 from pactwatch.digest.text import Snippet, safe_url, snippet  # noqa: F401  (re-exported)
 from pactwatch.digest.week import IsoWeek, week_bounds
 from storage.models import utcnow
@@ -135,6 +136,7 @@ class DigestContext:
     developments: tuple[Development, ...] = ()  # the top developments, best first
     story_cap: int | None = STORY_CAP  # stories shown per entity; None shows all
     full_list: str = ""  # where the uncapped digest is published (file and artifact names)
+    suggestions: tuple[Suggestion, ...] = ()  # "not on your watchlist yet"
 
     @property
     def articles_matched(self) -> int:
@@ -194,6 +196,13 @@ def build_context(
         quiet=quiet,
         source_health=_source_health(last_ingest_health(session)),
         developments=developments,
+        suggestions=suggest(
+            session,
+            week,
+            watchlist,
+            tz,
+            {a: frozenset(m.entity for m in ms) for a, ms in rows.mentions.items()},
+        ),
     )
     return ctx if only is None else for_entities(ctx, only)
 
@@ -306,6 +315,7 @@ def for_entities(ctx: DigestContext, only: Collection[str]) -> DigestContext:
         sections=sections,
         quiet=tuple(q for q in ctx.quiet if q.id in keep),
         developments=tuple(_narrowed(d, number[d.number], keep) for d in shown),
+        suggestions=tuple(x for x in ctx.suggestions if keep & x.entities),
         tracked=len(keep),
         audience=",".join(sorted(keep)),
     )
