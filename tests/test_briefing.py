@@ -4,8 +4,12 @@ them; spike lines; a recipient's filter applied to every section."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
 
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -20,6 +24,7 @@ from storage.db import make_engine
 from storage.queries import week_articles, week_mentions
 from tests.briefing_week import EXPECTED, TOKYO, WEEK, Item, seed, watchlist
 from tests.dbs import db_url, pg_database  # noqa: F401  (fixtures)
+from tests.test_digest import CHROMIUM
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -125,3 +130,60 @@ def test_a_recipient_filter_applies_to_the_developments(
     html = render_digest(only).html
     assert "Quad" not in html and "Marcos Jr." not in html
     assert 'href="#development-3"' in html and 'id="development-3"' in html
+
+
+FRAME = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" style="border:0;width:{width}px;height:4000px" srcdoc="{page}"></iframe>
+<script>document.getElementById('f').addEventListener('load', function () {{
+  var doc = this.contentDocument;
+  document.body.setAttribute('data-scroll-width', doc.documentElement.scrollWidth);
+  document.body.setAttribute('data-inner-width', this.contentWindow.innerWidth);
+}});</script></body></html>"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs headless Chromium at /usr/bin/chromium"
+)
+@pytest.mark.parametrize("width", [600, 375])
+def test_the_briefing_fits_a_phone_and_a_desktop_in_headless_chromium(
+    sqlite_url: str, tmp_path: Path, width: int
+) -> None:
+    """Developments, spike lines, references and suggestions do not widen the page. Headless
+    Chromium keeps windows at least 500 px wide, so the digest is laid out in an iframe of
+    `width` px (a test-only page: the digest itself carries no script)."""
+    seed(sqlite_url)
+    engine = make_engine(sqlite_url)
+    try:
+        with Session(engine) as s:
+            ctx = build_context(s, WEEK, watchlist(), TOKYO, now=NOW)
+    finally:
+        engine.dispose()
+    html = render_digest(replace(ctx, story_cap=1, full_list="digest-2026-W47-full.html")).html
+    assert "<script" not in html and "Top developments of the week" in html
+    frame = tmp_path / "frame.html"
+    frame.write_text(FRAME.format(width=width, page=escape(html, quote=True)), encoding="utf-8")
+    flags = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--window-size={max(width, 600)},4000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    shot = tmp_path / "digest.png"
+    subprocess.run([*flags, f"--screenshot={shot}", frame.as_uri()], check=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    dom = subprocess.run(
+        [*flags, "--dump-dom", frame.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    inner = re.search(r'data-inner-width="(\d+)"', dom)
+    scroll = re.search(r'data-scroll-width="(\d+)"', dom)
+    assert inner is not None and scroll is not None, dom[:300]
+    assert int(inner.group(1)) == width
+    assert int(scroll.group(1)) <= width
