@@ -111,7 +111,8 @@ def test_sections_refer_to_developments_and_spikes_are_called_out(
     assert "In the top developments: 1 (4 stories), 4 (2 stories)." in text
     assert "Spike: 8 articles against 2.0 a week over the previous four weeks (4.0×)." in text
     assert text.index("Top developments of the week") < text.index("== Ferdinand Marcos Jr. ==")
-    assert text.count("Japan, Philippines sign ACSA supply pact") == 0  # the headline is another
+    assert "kyodo (en): Japan, Philippines sign ACSA supply pact https://kyodo.example/" in text
+    assert "nhk (ja): 日比が物品役務相互提供協定に署名" in text  # every copy, with its title
 
 
 def test_a_recipient_filter_applies_to_the_developments(

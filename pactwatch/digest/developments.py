@@ -91,11 +91,16 @@ def find_developments(
     events: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         events[label].append(index)
-    found = []
+    ranked = []
     for indexes in events.values():
         ids = [a for i in indexes for a in members[tagged[i]]]
-        if len({week.articles[a].source for a in ids}) < MIN_OUTLETS:
-            continue
+        outlets = len({week.articles[a].source for a in ids})
+        if outlets >= MIN_OUTLETS:
+            first = min(week.articles[a].published for a in ids).timestamp()
+            ranked.append(((-outlets, -_centrality(week, ids), -first), indexes, ids))
+    ranked.sort(key=lambda r: r[0])
+    found = []
+    for number, (_, indexes, ids) in enumerate(ranked[:limit], start=1):
         best = _representative(
             week,
             [tagged[i] for i in indexes],
@@ -103,10 +108,14 @@ def find_developments(
             members,
             sim[np.ix_(indexes, indexes)],
         )
-        found.append(_development(week, ids, best, tz))
-    found.sort(key=lambda d: (-d.outlets, -d.centrality, -d.first.published.timestamp()))
-    kept = found if limit is None else found[:limit]
-    return tuple(_numbered(d, n) for n, d in enumerate(kept, start=1))
+        found.append(replace(_development(week, ids, best, tz), number=number))
+    return tuple(found)
+
+
+def _centrality(week: Week, ids: Sequence[int]) -> float:
+    """The share of the tracked entities' mentions that are in a title or lead."""
+    mentions = [m for a in ids for m in week.mentions.get(a, ())]
+    return sum(m.salient for m in mentions) / len(mentions) if mentions else 0.0
 
 
 def _doc(week: Week, ids: Sequence[int]) -> Doc:
@@ -173,7 +182,7 @@ def _development(week: Week, ids: list[int], best: int, tz: ZoneInfo) -> Develop
         followers=tuple(followers.values()),
         coverage=coverage,
         languages=tuple(sorted({c.language for c in coverage} - {""})),
-        centrality=sum(m.salient for m in mentions) / len(mentions) if mentions else 0.0,
+        centrality=_centrality(week, ids),
         article_ids=frozenset(ids),
     )
 
@@ -194,10 +203,6 @@ def _coverage(week: Week, article_id: int, tz: ZoneInfo) -> Coverage:
         language=(lead.language if lead and lead.language else ""),
         published=a.published.astimezone(tz),
     )
-
-
-def _numbered(d: Development, number: int) -> Development:
-    return replace(d, number=number)
 
 
 def lead_sentences(text: str, limit: int = LEAD_CHARS) -> str:
