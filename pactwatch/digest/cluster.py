@@ -34,7 +34,7 @@ class Method:
     analyzer: str = "char_wb"  # TfidfVectorizer analyzer: "char_wb", "char" or "word"
     ngrams: tuple[int, int] = (2, 4)
     max_df: float = 0.5  # n-grams in more of the stories say nothing (and cost the most)
-    text_weight: float = 0.5  # the rest is the entities' weight
+    text_weight: float = 0.7  # the rest is the entities' weight
     per_language: bool = True  # across languages, compare entities only
     linkage: str = "average"
     threshold: float = 0.4  # cosine distance at which clusters stop merging
