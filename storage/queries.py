@@ -181,12 +181,18 @@ def article_leads(session: Session, article_ids: list[int], chars: int = 600) ->
 
 
 def tagged_texts(
-    session: Session, start: datetime, end: datetime
+    session: Session, start: datetime, end: datetime, chars: int = 4000
 ) -> list[tuple[int, datetime, str, str]]:
-    """(id, published, title, text) of articles published in [start, end) with a mention."""
+    """(id, published, title, the first `chars` characters of the text) of articles published
+    in [start, end) with a mention."""
     tagged = select(MentionRow.article_id).distinct()
     stmt = (
-        select(ArticleRow.id, ArticleRow.published, ArticleRow.title, ArticleRow.text)
+        select(
+            ArticleRow.id,
+            ArticleRow.published,
+            ArticleRow.title,
+            func.substr(ArticleRow.text, 1, chars),
+        )
         .where(col(ArticleRow.published) >= start, col(ArticleRow.published) < end)
         .where(col(ArticleRow.id).in_(tagged))
         .order_by(col(ArticleRow.id))

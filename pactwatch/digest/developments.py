@@ -25,6 +25,7 @@ from storage.queries import ArticleBrief, ArticleLead, MentionBrief
 TOP_DEVELOPMENTS = 5
 MIN_OUTLETS = 2
 LEAD_CHARS = 320
+COMPARED_CHARS = 300  # of the lead, beside the title, compared between stories
 TITLE_CHARS = 140
 # After . ! ? and a space (not after "Jr." or "Mr."), or after a CJK full stop.
 _SENTENCE_END = re.compile(
@@ -128,7 +129,7 @@ def _doc(week: Week, ids: Sequence[int]) -> Doc:
             weights[m.entity] = max(weights.get(m.entity, 0.0), 2.0 if m.salient else 1.0)
     lead = week.leads.get(first)
     return Doc(
-        text=f"{week.articles[first].title}\n{lead.lead if lead else ''}",
+        text=f"{week.articles[first].title}\n{lead.lead[:COMPARED_CHARS] if lead else ''}",
         language=(lead.language if lead and lead.language else "und"),
         published=week.articles[first].published,
         entities=weights,
