@@ -24,7 +24,7 @@ from storage.db import make_engine
 from storage.queries import week_articles, week_mentions
 from tests.briefing_week import EXPECTED, TOKYO, WEEK, Item, seed, watchlist
 from tests.dbs import db_url, pg_database  # noqa: F401  (fixtures)
-from tests.test_digest import CHROMIUM
+from tests.test_digest import CHROMIUM, _Tags
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -113,6 +113,12 @@ def test_sections_refer_to_developments_and_spikes_are_called_out(
     assert text.index("Top developments of the week") < text.index("== Ferdinand Marcos Jr. ==")
     assert "kyodo (en): Japan, Philippines sign ACSA supply pact https://kyodo.example/" in text
     assert "nhk (ja): 日比が物品役務相互提供協定に署名" in text  # every copy, with its title
+    parser = _Tags()  # e-mail safe: nothing active, links only to the web or within the page
+    parser.feed(render_digest(ctx).html)
+    assert not {t for t, _ in parser.tags} & {"script", "img", "iframe", "object", "link"}
+    for _, attrs in parser.tags:
+        assert not any(k.startswith("on") for k in attrs), attrs
+        assert (attrs.get("href") or "#").startswith(("https://", "#")), attrs
 
 
 def test_a_recipient_filter_applies_to_the_developments(
