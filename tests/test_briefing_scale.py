@@ -39,6 +39,14 @@ def test_a_busy_week_is_capped_and_the_full_list_is_written(
     for section in mailed.html.split('class="cell section"')[2:-1]:  # entity sections
         assert len(re.findall(r'<li class="story"', section)) == STORY_CAP
         assert re.search(r"more stories in the full list \(digest-2026-W47-full\.html", section)
+    biggest = max(ctx.developments, key=lambda d: len(d.coverage))
+    cap = 2  # copies and followers are capped like stories
+    assert len(biggest.coverage) > cap and len(biggest.followers) > cap
+    small = render_digest(replace(ctx, story_cap=cap, full_list=file)).html
+    block = small.split(f'id="development-{biggest.number}"')[1].split("</li>")[0]
+    assert block.count("<a ") == cap + 1  # the headline and `cap` copies
+    assert f"… and {len(biggest.coverage) - cap} more copies in the full list." in block
+    assert f"and {len(biggest.followers) - cap} more outlet" in block
     shown = len(re.findall(r'<li class="story"', complete.html))
     assert shown == sum(len(s.stories) for s in ctx.sections)
     assert "in the full list" not in complete.html
