@@ -30,7 +30,7 @@ def prepare(settings: Settings, week: str) -> run.Prepared:
 
 @task(name="write-digest", cache_policy=NO_CACHE)
 def write(settings: Settings, prepared: run.Prepared) -> tuple[str, str]:
-    return run.write(settings.out_dir, prepared.week, prepared.full)
+    return run.write(settings.out_dir, prepared.week, prepared.full, prepared.complete)
 
 
 @task(name="publish-digest", cache_policy=NO_CACHE)
@@ -40,6 +40,12 @@ def publish(prepared: run.Prepared) -> None:
         key=f"weekly-digest-{prepared.week.lower()}",
         description=prepared.full.subject,
     )
+    if prepared.complete is not None:  # every entity's whole list of stories
+        create_markdown_artifact(
+            markdown=prepared.complete.markdown,
+            key=run.full_list_names(prepared.week)[1],
+            description=f"{prepared.full.subject} (full list)",
+        )
 
 
 @task(name="catch-up-weeks", cache_policy=NO_CACHE)

@@ -125,6 +125,18 @@ def digest(
 
 @app.command()
 @clean_errors
+def suggest(
+    week: str | None = typer.Option(None, help="ISO week, e.g. 2026-W47 (default: last week)."),
+) -> None:
+    """Rising names in the coverage of tracked items that the watchlist does not cover."""
+    from pactwatch.digest.suggest import format_suggestions, suggest_week
+
+    shown, found = suggest_week(checked(watchlist=True), week)
+    typer.echo(format_suggestions(shown, found), nl=False)
+
+
+@app.command()
+@clean_errors
 def backfill(
     start: str = typer.Option(..., help="First day, YYYY-MM-DD."),
     end: str = typer.Option(..., help="Last day, YYYY-MM-DD."),

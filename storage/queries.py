@@ -151,3 +151,50 @@ def last_ingest_health(session: Session) -> list[dict[str, Any]]:
     ).first()
     health = (run.stats or {}).get("health") if run is not None else None
     return [p for p in health if isinstance(p, dict)] if isinstance(health, list) else []
+
+
+@dataclass(frozen=True)
+class ArticleLead:
+    """The opening of an article's text, with its language and when it was first seen."""
+
+    id: int
+    language: str | None
+    lead: str
+    first_seen: datetime | None
+
+
+def article_leads(session: Session, article_ids: list[int], chars: int = 600) -> list[ArticleLead]:
+    """The first `chars` characters of each article's text (never the whole body)."""
+    found: list[ArticleLead] = []
+    for i in range(0, len(article_ids), 500):
+        stmt = select(
+            ArticleRow.id,
+            ArticleRow.language,
+            func.substr(ArticleRow.text, 1, chars),
+            ArticleRow.first_seen,
+        ).where(col(ArticleRow.id).in_(article_ids[i : i + 500]))
+        found.extend(
+            ArticleLead(int(a), lang, lead or "", seen)
+            for a, lang, lead, seen in session.exec(stmt).all()
+        )
+    return found
+
+
+def tagged_texts(
+    session: Session, start: datetime, end: datetime, chars: int = 4000
+) -> list[tuple[int, datetime, str, str]]:
+    """(id, published, title, the first `chars` characters of the text) of articles published
+    in [start, end) with a mention."""
+    tagged = select(MentionRow.article_id).distinct()
+    stmt = (
+        select(
+            ArticleRow.id,
+            ArticleRow.published,
+            ArticleRow.title,
+            func.substr(ArticleRow.text, 1, chars),
+        )
+        .where(col(ArticleRow.published) >= start, col(ArticleRow.published) < end)
+        .where(col(ArticleRow.id).in_(tagged))
+        .order_by(col(ArticleRow.id))
+    )
+    return [(int(a), p, t or "", x or "") for a, p, t, x in session.exec(stmt).all()]

@@ -377,17 +377,24 @@ def test_sections_are_ordered_by_activity_with_counts_and_trend(ctx: DigestConte
 
 
 def test_syndicated_copies_are_shown_once(ctx: DigestContext) -> None:
+    """Copies in two outlets are a top development (issue 17); the entity's section refers to
+    it instead of repeating the story."""
     raa, kishida, quad = ctx.sections
-    titles = [i.title for i in raa.stories]
-    assert titles.count("Japan and Philippines sign Reciprocal Access Agreement") == 1
-    assert len(raa.stories) == 2  # a1 (+ a2 by content hash) and a3
-    top = raa.stories[0]
-    assert (top.source, top.mentions, top.headline) == ("japan-forward", 3, True)
-    assert [c.source for c in top.also] == ["the-diplomat"]
-    assert [c.source for c in quad.stories[0].also] == ["nhk-world"]  # same story id
-    assert len(kishida.stories) == 3  # a8/a9 share a title (up to punctuation)
-    shared = next(i for i in kishida.stories if i.title.startswith("Kishida says"))
-    assert (shared.source, [c.source for c in shared.also]) == ("japan-forward", ["kyodo"])
+    by_title = {d.headline: d for d in ctx.developments}
+    signed = by_title["Japan and Philippines sign Reciprocal Access Agreement"]
+    assert [c.source for c in signed.coverage] == ["japan-forward", "the-diplomat"]  # a1 + a2
+    assert (signed.source, signed.first.source) == ("japan-forward", "japan-forward")
+    shown = [i.title for s in ctx.sections for i in s.stories] + list(by_title)
+    assert shown.count("Japan and Philippines sign Reciprocal Access Agreement") == 1
+    assert [i.source for i in raa.stories] == ["nhk-world"]  # a3
+    assert raa.developments == ((signed.number, 1),)
+    quad_dev = by_title["Quad leaders to meet in Delhi"]  # same story id
+    assert [c.source for c in quad_dev.coverage] == ["the-diplomat", "nhk-world"]
+    assert (quad.stories, quad.developments) == ((), ((quad_dev.number, 1),))
+    shared = next(d for d in ctx.developments if d.headline.startswith("Kishida says"))
+    assert [c.source for c in shared.coverage] == ["japan-forward", "kyodo"]  # a8/a9: a title
+    assert [i.source for i in kishida.stories] == ["nhk-world"]
+    assert kishida.developments == tuple(sorted([(shared.number, 1), (signed.number, 1)]))
 
 
 def test_unsafe_links_are_dropped_and_mentions_split_for_highlighting(ctx: DigestContext) -> None:
@@ -432,10 +439,17 @@ class _Tags(HTMLParser):
 def test_html_has_every_section_in_order_and_nothing_active(ctx: DigestContext) -> None:
     html = render_digest(ctx).html
     headings = re.findall(r"<h2[^>]*>([^<]*)</h2>", html)
-    assert headings == [RAA_PH, "Fumio Kishida", "Quad", "Quiet this week"]
+    assert headings == [
+        "Top developments of the week",
+        RAA_PH,
+        "Fumio Kishida",
+        "Quad",
+        "Quiet this week",
+    ]
     assert "▲ +6" in html and "▼ -1" in html and "= no change" in html
-    assert "also published by" in html and ">the-diplomat</a>" in html
-    assert re.search(r"<mark[^>]*>Reciprocal Access Agreement</mark> in Manila", html)
+    assert "First: <strong>japan-forward</strong>" in html
+    assert 'the-diplomat: <a href="https://thediplomat.com/raa-signed"' in html
+    assert re.search(r"<mark[^>]*>Reciprocal Access Agreement</mark> came up", html)
     parser = _Tags()
     parser.feed(html)
     tags = {t for t, _ in parser.tags}
@@ -461,9 +475,9 @@ def test_text_version_has_the_same_information(ctx: DigestContext) -> None:
     ]
     assert order == sorted(order)
     assert "▲ +6" in text and "▼ -1" in text
-    assert "also published by the-diplomat" in text
+    assert "followed by the-diplomat 2024-03-06 10:00" in " ".join(text.split())
     assert "*Reciprocal Access Agreement*" in text
-    assert "Japan & Philippines" not in text  # the copy is folded into the original
+    assert text.count("Japan & Philippines") == 1  # the copy: in its development's list only
     assert "&amp;" not in text and "&lt;" not in text  # plain text is not escaped
     assert "https://japan-forward.com/raa-signed" in text and "javascript:" not in text
     assert "Reciprocal Access Agreement — Japan–Australia" in text.split("== Quiet")[1]

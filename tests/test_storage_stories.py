@@ -67,5 +67,6 @@ def test_copies_with_one_headline_share_a_stored_story_and_one_digest_item(
     assert story["https://wire.example/quad"] == story["https://daily.example/quad"]
     assert story["https://daily.example/other"] != story["https://daily.example/quad"]
     (section,) = ctx.sections
-    assert len(section.stories) == 2
-    assert sorted(s.sources for s in section.stories) == [1, 2]
+    (development,) = ctx.developments  # the two copies: one top development (issue 17)
+    assert sorted(c.source for c in development.coverage) == ["daily", "wire"]
+    assert [s.sources for s in section.stories] == [1] and section.developments == ((1, 1),)

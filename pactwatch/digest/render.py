@@ -50,6 +50,7 @@ def make_environment(templates: Path = TEMPLATES) -> Environment:
     env.filters.update(
         {
             "daterange": daterange,
+            "devref": lambda ref: f"{ref[0]} ({plural(ref[1], 'story', 'stories')})",
             "day": lambda d: f"{d:%a} {d.day} {d:%b}",
             "isodate": lambda d: d.isoformat(),
             "stamp": lambda t: f"{t:%Y-%m-%d %H:%M}",

@@ -1,7 +1,8 @@
 """The steps of the weekly digest flow as plain functions (the flow only arranges them).
 
 prepare   render the week's digest for every audience and store it (before any sending)
-write     the full digest as <out_dir>/digest-<week>.html and .txt
+write     the digest as <out_dir>/digest-<week>.html and .txt, and every entity's whole list of
+          stories (not capped) as <out_dir>/digest-<week>-full.html
 catch_up  earlier weeks (up to settings.delivery_retry_weeks back) with copies still owed
 send      deliver each recipient's stored digest once (outbox or SMTP), every week at once
 outcome   the table and the verdict: DeliveryIncomplete when a copy is still undelivered
@@ -41,6 +42,12 @@ class Prepared:
     entities: int  # tracked items with activity
     full: RenderedDigest
     outgoing: tuple[Outgoing, ...] = field(default=())
+    complete: RenderedDigest | None = None  # the same with every story of every entity
+
+
+def full_list_names(week: str) -> tuple[str, str]:
+    """The file (in settings.out_dir) and the Prefect artifact key of a week's uncapped digest."""
+    return f"digest-{week}-full.html", f"weekly-digest-full-{week.lower()}"
 
 
 def resolve_week(week: str | None, settings: Settings, now: datetime | None = None) -> str:
@@ -70,6 +77,9 @@ def prepare(settings: Settings, week: str) -> Prepared:
         ensure_schema(engine)
         with Session(engine) as s, s.begin():
             full = build_context(s, iso, watchlist, tz)
+            file, key = full_list_names(week)
+            full = replace(full, full_list=f"{file} in {settings.out_dir}; Prefect artifact {key}")
+            complete = render_digest(replace(full, story_cap=None, full_list=""), env)
             rendered = {"all": render_digest(full, env)}
             for r in recipients:
                 if r.audience not in rendered and r.entities is not None:
@@ -89,15 +99,21 @@ def prepare(settings: Settings, week: str) -> Prepared:
         entities=len(full.sections),
         full=rendered["all"],
         outgoing=tuple(Outgoing(r, ids[r.audience], week) for r in recipients),
+        complete=complete,
     )
 
 
-def write(out_dir: Path, week: str, digest: RenderedDigest) -> tuple[str, str]:
-    """Write the digest as HTML and text files; return their paths."""
+def write(
+    out_dir: Path, week: str, digest: RenderedDigest, complete: RenderedDigest | None = None
+) -> tuple[str, str]:
+    """Write the digest as HTML and text files (and the uncapped one as HTML, when given);
+    return the digest's two paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path, text_path = out_dir / f"digest-{week}.html", out_dir / f"digest-{week}.txt"
     html_path.write_text(digest.html, encoding="utf-8")
     text_path.write_text(digest.text, encoding="utf-8")
+    if complete is not None:
+        (out_dir / full_list_names(week)[0]).write_text(complete.html, encoding="utf-8")
     return str(html_path), str(text_path)
 
 

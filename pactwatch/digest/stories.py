@@ -4,7 +4,7 @@ other sources as copies, and the mentions per day as bars."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -51,11 +51,11 @@ class StoryItem:
     mentions: int  # of this entity, in the copy shown
     headline: bool  # the entity is in the title or the lead
     also: tuple[Copy, ...] = ()
+    development: int = 0  # the number of the top development it belongs to; 0 for none
 
     @property
     def sources(self) -> int:
         return 1 + len(self.also)
-
 
 
 def group_stories(articles: Sequence[ArticleBrief]) -> dict[int, int]:
@@ -98,8 +98,10 @@ def stories_of(
     copies: dict[int, list[Copy]],
     urls: dict[int, str | None],
     tz: ZoneInfo,
+    developments: Mapping[int, int] | None = None,
 ) -> list[StoryItem]:
-    """One item per story mentioning the entity, best first."""
+    """One item per story mentioning the entity, best first; `developments` maps an article id
+    to the number of the top development it is shown in."""
     per_article: dict[int, list[MentionBrief]] = defaultdict(list)
     for m in found:
         per_article[m.article_id].append(m)
@@ -125,6 +127,7 @@ def stories_of(
             mentions=len(ms),
             headline=headline,
             also=tuple(also),
+            development=(developments or {}).get(shown.id, 0),
         )
         rank = (int(headline), len(ms), item.sources, shown.published.timestamp())
         items.append((rank, item))

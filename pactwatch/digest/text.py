@@ -25,7 +25,6 @@ class Snippet:
     after: str
 
 
-
 def safe_url(url: str) -> str | None:
     """`url` if it is an absolute http(s) URL without spaces or control characters, else None."""
     if not url or _UNSAFE.search(url):
