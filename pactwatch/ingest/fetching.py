@@ -12,8 +12,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlmodel import Session
-
 from extractors.errors import FetchFailed
 from extractors.fetch.client import Fetcher, HostPolicy, make_client
 from extractors.fetch.robots import RobotsRecord
@@ -22,7 +20,7 @@ from extractors.urls import host_key
 from pactwatch.ingest.records import Failure, Fetched, Work
 from pactwatch.settings import Settings
 from storage import hosts
-from storage.db import engine_for, retrying
+from storage.db import transaction
 
 
 def host_policies(
@@ -48,12 +46,8 @@ def remembered_robots(database_url: str | None, urls: Iterable[str]) -> dict[str
     if database_url is None:
         return {}
     keys = sorted({host_key(u) for u in urls if u})
-
-    def read() -> list[hosts.Robots]:
-        with Session(engine_for(database_url)) as session:
-            return hosts.robots_of(session, keys)
-
-    rows = retrying(read, "reading robots.txt records")
+    rows = transaction(database_url, lambda s: hosts.robots_of(s, keys),
+                       "reading robots.txt records")
     return {row.host: RobotsRecord(**row._asdict()) for row in rows}
 
 
@@ -65,14 +59,9 @@ def remember_robots(
     if database_url is None or not fresh:
         return
 
-    def write() -> None:
-        with Session(engine_for(database_url)) as session, session.begin():
-            hosts.save_robots(session, (
-                hosts.Robots(r.host, r.outcome, r.rules, r.crawl_delay, r.reason, r.checked)
-                for r in fresh
-            ))
-
-    retrying(write, "saving robots.txt records")
+    rows = [hosts.Robots(r.host, r.outcome, r.rules, r.crawl_delay, r.reason, r.checked)
+            for r in fresh]
+    transaction(database_url, lambda s: hosts.save_robots(s, rows), "saving robots.txt records")
 
 
 def fetch(

@@ -13,14 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session
-
 from extractors.listings.sources import Source
 from pactwatch.ingest import archive, extraction, fetching, leases, records
 from pactwatch.ingest.records import Extracted, Failure, Work
 from pactwatch.ingest.store import Stored, store_batch
 from pactwatch.settings import Settings
-from storage.db import RETRY_ATTEMPTS, engine_for, retrying
+from storage.db import RETRY_ATTEMPTS, transaction
 
 
 @dataclass(frozen=True)
@@ -83,9 +81,7 @@ def store(
 ) -> Stored:
     """`store_batch` in its own transaction, tried again when the database drops the
     connection (a restart, a network blip): storing a batch twice stores nothing twice."""
-
-    def once() -> Stored:
-        with Session(engine_for(database_url)) as session, session.begin():
-            return store_batch(session, articles, failures, version)
-
-    return retrying(once, "storing a batch", attempts)
+    return transaction(
+        database_url, lambda s: store_batch(s, articles, failures, version), "storing a batch",
+        attempts,
+    )
