@@ -24,6 +24,7 @@ from trafilatura.utils import load_html
 from extractors.article.body import choose_text, continue_chunks
 from extractors.article.dates import choose_date, meta_dates, parse_stamp, title_date, url_date
 from extractors.article.embedded import embedded_text
+from extractors.article.external_dates import install as bound_htmldate_languages
 from extractors.article.jsonld import JsonLdArticle, Person, article_json_ld
 from extractors.article.model import Article, DateCandidate
 from extractors.article.titles import choose_title, clean_title, strip_site_name
@@ -48,6 +49,8 @@ AUTHOR_NOISE = re.compile(
 WORD = re.compile(r"\w+")
 MAX_BYTES = 20_000_000
 MAX_TITLE = 1000  # characters of a marked headline element worth comparing
+
+bound_htmldate_languages()
 
 
 def extract_article(

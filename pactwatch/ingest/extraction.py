@@ -9,12 +9,12 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +30,13 @@ from pactwatch.ingest.records import Extracted, Failure, Fetched
 from pactwatch.ingest.workers import map_resilient
 
 INLINE_EXTRACTION_BELOW = 8
+# A worker process is replaced after this many pages: extracting a large page leaves a worker
+# holding memory it never gives back (heap fragmentation), so without replacement each worker
+# grows to the size of the largest pages it has seen. A new worker is a fork of the preloaded
+# forkserver (`pactwatch.ingest.preload`): milliseconds, against seconds of extraction.
+PAGES_PER_WORKER = 100
+PAGES_PER_SUBMISSION = 4
+PRELOAD_WATCHLIST_ENV = "PACTWATCH_PRELOAD_WATCHLIST"  # read by `pactwatch.ingest.preload`
 MAX_MENTIONS_PER_ENTITY = 25  # mention rows stored per entity per article (see cap_mentions)
 MENTIONS_CAPPED = "mentions-capped"
 
@@ -82,7 +89,7 @@ def start_workers(watchlist_file: Path, workers: int = 0) -> None:
     if workers == 1:
         return
     try:
-        pool = _pool(str(watchlist_file), workers)
+        pool = _pool(str(watchlist_file), workers, 0)
         for _ in range(workers):
             pool.submit(os.getpid)
     except (RuntimeError, OSError, BrokenProcessPool) as exc:
@@ -113,21 +120,24 @@ def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[t
     if len(jobs) < INLINE_EXTRACTION_BELOW or workers == 1:
         return _inline(jobs, watchlist_file)
     try:
-        pool = _pool(watchlist_file, workers)
+        pool = _pool(watchlist_file, workers, len(jobs))
     except (RuntimeError, OSError) as exc:
         log.warning("no extraction worker processes (%s); extracting in this process", exc)
         return _inline(jobs, watchlist_file)
 
     def spare() -> Executor:
         return ProcessPoolExecutor(
-            1, mp_context=_context(), initializer=_init_worker, initargs=(watchlist_file,)
+            1, mp_context=_context(watchlist_file), initializer=_init_worker,
+            initargs=(watchlist_file,),
         )
 
     # Biggest pages first, one page per submission: the workers finish together instead of
     # one of them idling while the other ends the batch on a heavy page.
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0]))
     try:
-        ordered, broke = map_resilient(_extract_one, [jobs[i] for i in order], pool, spare, 4)
+        ordered, broke = map_resilient(
+            _extract_one, [jobs[i] for i in order], pool, spare, PAGES_PER_SUBMISSION
+        )
         results = [ordered[0]] * len(jobs)
         for position, i in enumerate(order):
             results[i] = ordered[position]
@@ -135,7 +145,7 @@ def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[t
         log.warning("extraction workers cannot start here; extracting in this process")
         results, broke = _inline(jobs, watchlist_file), True
     if broke:
-        _pool.cache_clear()
+        _retire(pool)
         pool.shutdown(wait=False, cancel_futures=True)
     return results
 
@@ -221,17 +231,45 @@ def cap_mentions(mentions: Sequence[Any]) -> tuple[list[Any], list[str]]:
     return capped, [note]
 
 
-@cache
-def _pool(watchlist_file: str, workers: int) -> ProcessPoolExecutor:
-    """One process pool per (watchlist, size) for the life of the process."""
-    return ProcessPoolExecutor(
-        workers, mp_context=_context(), initializer=_init_worker, initargs=(watchlist_file,)
-    )
+_POOLS: dict[tuple[str, int], tuple[ProcessPoolExecutor, int]] = {}  # pool, pages given
+_POOLS_LOCK = threading.Lock()
 
 
-def _context() -> Any:
-    """forkserver: workers start from a clean, preloaded process, never a fork of a threaded
-    Prefect worker (fork after threads can deadlock)."""
+def _pool(watchlist_file: str, workers: int, pages: int) -> ProcessPoolExecutor:
+    """The process pool for (watchlist, size), to which `pages` more pages are about to go.
+
+    A pool that has been given `PAGES_PER_WORKER` pages per worker is retired (it finishes
+    what it was given, then its workers exit) and a fresh one takes the new pages. Safe to
+    call from the threads of concurrent batches.
+    """
+    key = (watchlist_file, workers)
+    with _POOLS_LOCK:
+        pool, given = _POOLS.get(key, (None, 0))
+        if pool is not None and given >= PAGES_PER_WORKER * workers:
+            pool.shutdown(wait=False)
+            pool, given = None, 0
+        if pool is None:
+            pool = ProcessPoolExecutor(
+                workers, mp_context=_context(watchlist_file), initializer=_init_worker,
+                initargs=(watchlist_file,),
+            )
+        _POOLS[key] = (pool, given + pages)
+        return pool
+
+
+def _retire(pool: ProcessPoolExecutor) -> None:
+    """Forget a broken pool, so that the next batch gets a new one."""
+    with _POOLS_LOCK:
+        for key, (known, _) in list(_POOLS.items()):
+            if known is pool:
+                del _POOLS[key]
+
+
+def _context(watchlist_file: str) -> Any:
+    """forkserver: workers start from a clean, preloaded process (`pactwatch.ingest.preload`,
+    with the tagger of `watchlist_file` built), never a fork of a threaded Prefect worker (fork
+    after threads can deadlock). The forkserver starts once per process, with the first pool."""
+    os.environ.setdefault(PRELOAD_WATCHLIST_ENV, watchlist_file)
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["extractors.article.extract", "extractors.tagging.tagger"])
+    context.set_forkserver_preload(["pactwatch.ingest.preload"])
     return context

@@ -1,0 +1,32 @@
+"""What the extraction workers' forkserver loads once, before it forks any worker.
+
+Each worker is a fork of the forkserver, so whatever is built here is shared copy-on-write by
+every worker instead of being built again in each: the extraction modules, what they load on
+first use (jusText's stoplists of every language, ~27 MB; the public-suffix trie), and the tagger
+of the watchlist named by `extraction.PRELOAD_WATCHLIST_ENV` (set before the forkserver starts).
+`gc.freeze()` then moves all of it out of the garbage collector's reach, so that collections in
+the workers do not touch (and so copy) those pages. This keeps a worker's own memory to what its
+pages need, and lets a worker be replaced cheaply (`extraction.PAGES_PER_WORKER`).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import courlan
+from trafilatura.external import jt_stoplist_init
+
+import extractors.article.extract  # noqa: F401 - loaded here to be shared by the workers
+import extractors.similarity  # noqa: F401
+from pactwatch.ingest import extraction
+
+jt_stoplist_init()
+courlan.extract_domain("https://www.example.org/")
+
+if watchlist := os.environ.get(extraction.PRELOAD_WATCHLIST_ENV):
+    try:
+        extraction.tagger_for(watchlist)
+    except Exception:  # noqa: BLE001 - a worker builds its own then, and reports the error
+        pass
+gc.freeze()
