@@ -1,4 +1,5 @@
-"""Ingest flow: discover new articles, then fetch, extract+tag and store them in batches.
+"""Ingest flow: discover new articles in waves of sources, fetch, extract+tag and store them
+in batches that start as soon as the first wave is read.
 
 A table of contents, not a program: each task is a short wrapper around a plain function in
 `extractors/` or `storage/`. Only I/O tasks retry. One task per batch, never per article.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -152,21 +154,71 @@ def publish(totals: dict[str, Any], summary: dict[str, Any], problems: list[dict
     create_markdown_artifact(reports.ingest_markdown(totals, problems), key="ingest-summary")
 
 
-def _add(
-    totals: dict[str, Any],
+class _Batches:
+    """Batches in flight across discovery waves: `IN_FLIGHT` at once, so that while one is
+    extracted on every core the next is fetched and the previous one stored. Work is cut into
+    `batch_size` batches as it arrives; a part batch waits for the next wave's work, unless
+    `finish` is called. Adds each batch's outcome to the run's totals and per-source counts."""
+
+    def __init__(self, settings: Settings, sources: list[Source], version: str,
+                 totals: dict[str, Any], counts: dict[str, reports.SourceCounts]) -> None:
+        self.settings, self.sources, self.version = settings, sources, version
+        self.totals, self.counts = totals, counts
+        self.waiting: list[records.Work] = []
+        self.running: deque[tuple[int, PrefectFuture[pipeline.BatchOutcome]]] = deque()
+        self.submitted = 0
+        self.logger = get_run_logger()
+
+    def add(self, work: list[records.Work]) -> None:
+        if work and not self.submitted and not self.waiting:
+            extraction.start_workers(self.settings.watchlist_file, self.settings.workers)
+        self.waiting.extend(work)
+        size = self.settings.batch_size
+        while len(self.waiting) >= size:
+            self._submit(self.waiting[:size])
+            del self.waiting[:size]
+
+    def finish(self) -> None:
+        if self.waiting:
+            self._submit(self.waiting)
+            self.waiting = []
+        while self.running:
+            self._collect()
+
+    def _submit(self, chunk: list[records.Work]) -> None:
+        if len(self.running) == IN_FLIGHT:
+            self._collect()
+        self.submitted += 1
+        future = process.submit(quote(chunk), self.sources, self.settings, self.version)
+        self.running.append((self.submitted, future))
+
+    def _collect(self) -> None:
+        """Wait for the oldest batch and add what it did to the totals and counts."""
+        number, future = self.running.popleft()
+        outcome = future.result()
+        reports.count(self.counts, extracted=outcome.articles, failures=outcome.failures)
+        self.totals["stored"] += outcome.stored.new
+        self.totals["duplicates"] += outcome.stored.duplicates
+        self.totals["mentions"] += outcome.stored.mentions
+        self.totals["failed"] += outcome.stored.failures
+        self.logger.info("batch %d: %s", number, outcome.stored)
+
+
+def _new_work(
+    found: records.Discovery, wave: list[Source], settings: Settings, totals: dict[str, Any],
     counts: dict[str, reports.SourceCounts],
-    number: int,
-    future: PrefectFuture[pipeline.BatchOutcome],
-    logger: Any,
-) -> None:
-    """Wait for batch `number` and add what it did to the run's totals and per-source counts."""
-    outcome = future.result()
-    reports.count(counts, extracted=outcome.articles, failures=outcome.failures)
-    totals["stored"] += outcome.stored.new
-    totals["duplicates"] += outcome.stored.duplicates
-    totals["mentions"] += outcome.stored.mentions
-    totals["failed"] += outcome.stored.failures
-    logger.info("batch %d: %s", number, outcome.stored)
+) -> list[records.Work]:
+    """What a wave's discovery gives to fetch now, counted in the run's totals."""
+    work, deferred = share(
+        due_again(wave, select_new(found, settings.database_url), settings.database_url), wave
+    )
+    reports.count(counts, discovered=found.work, new=work, failures=found.failures)
+    totals["found"] += len(found.work)
+    totals["new"] += len(work)
+    totals["failed"] += len(found.failures)
+    totals["deferred"].update(deferred)
+    record_failures(found.failures, settings.database_url)
+    return work
 
 
 @flow(name="ingest")
@@ -176,6 +228,8 @@ def ingest_flow(
     """Fetch what the configured sources published since the last run and store it, tagged.
 
     `since`/`until` (inclusive days, UTC) narrow discovery to a period, as a backfill does.
+    Sources are discovered in waves of growing size (`discovery.waves`); each wave's batches
+    start while the next wave is discovered, so many sources do not hold back the first batch.
     """
     started = utcnow()
     settings = load_settings()
@@ -183,39 +237,24 @@ def ingest_flow(
     version = load_watchlist(settings.watchlist_file).version
     since_at = datetime.combine(since, time.min, UTC) if since else None
     until_at = datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None
-    found = discover(
-        sources, settings, since_at, until_at, load_states(sources, settings.database_url)
-    )
-    work, deferred = share(
-        due_again(sources, select_new(found, settings.database_url), settings.database_url),
-        sources,
-    )
+    states = load_states(sources, settings.database_url)
+    totals: dict[str, Any] = {"found": 0, "new": 0, "stored": 0, "duplicates": 0,
+                              "mentions": 0, "failed": 0, "deferred": {}}
     counts: dict[str, reports.SourceCounts] = {}
-    reports.count(counts, discovered=found.work, new=work, failures=found.failures)
-    totals = {
-        "found": len(found.work),
-        "new": len(work),
-        "stored": 0,
-        "duplicates": 0,
-        "mentions": 0,
-        "failed": len(found.failures),
-        "deferred": deferred,
-    }
-    record_failures(found.failures, settings.database_url)
-    logger = get_run_logger()
-    # Two batches in flight: while one is extracted on every core, the next is fetched and
-    # the previous one stored, so fetching and storing take no extraction time.
-    chunks = [work[i : i + settings.batch_size] for i in range(0, len(work), settings.batch_size)]
-    if chunks:
-        extraction.start_workers(settings.watchlist_file, settings.workers)
-    running: deque[tuple[int, PrefectFuture[pipeline.BatchOutcome]]] = deque()
-    for number, chunk in enumerate(chunks, start=1):
-        if len(running) == IN_FLIGHT:
-            _add(totals, counts, *running.popleft(), logger)
-        running.append((number, process.submit(quote(chunk), sources, settings, version)))
-    while running:
-        _add(totals, counts, *running.popleft(), logger)
-    save_states(found, settings.database_url, deferred)
+    batches = _Batches(settings, sources, version, totals, counts)
+    listed = records.Discovery()
+    waves = discovery.waves(sources)
+    find = partial(discover.submit, settings=settings, since=since_at, until=until_at,
+                   states=quote(states))
+    ahead = find(quote(waves[0])) if waves else None
+    for number, wave in enumerate(waves):
+        found = ahead.result()  # type: ignore[union-attr]
+        # The next wave is discovered while this wave's batches run.
+        ahead = find(quote(waves[number + 1])) if number + 1 < len(waves) else None
+        listed.states.update(found.states)
+        batches.add(_new_work(found, wave, settings, totals, counts))
+    batches.finish()
+    save_states(listed, settings.database_url, totals["deferred"])
     summary = reports.summarize(counts)
     problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))
     publish(totals, summary, problems)

@@ -31,6 +31,7 @@ from pactwatch.settings import Settings
 from storage import quarantine, repo
 
 MAX_SITEMAPS_PER_SOURCE = 50
+FIRST_WAVE, LARGEST_WAVE = 2, 64  # sources discovered together (`waves`)
 NO_LINK = "no-link"  # a listing item with no address that can be read
 
 
@@ -205,6 +206,19 @@ def _parsed(parse: Callable[[bytes, str], Listing], body: bytes, url: str) -> Li
     except Exception as exc:  # noqa: BLE001 - the boundary, as in extract_article
         reason = f"unreadable listing: {type(exc).__name__}: {exc}"
         raise DiscoveryFailed(url, "parse", reason[:500]) from None
+
+
+def waves(sources: Sequence[Source]) -> list[list[Source]]:
+    """The sources in discovery waves: FIRST_WAVE, then twice as many each time, up to
+    LARGEST_WAVE. The ingest flow starts a wave's batches while it discovers the next, so the
+    first batch waits only for the first, small wave, and a run pays a few extra tasks (about
+    log2 of the number of sources) instead of one discovery of everything."""
+    out, size, rest = [], FIRST_WAVE, list(sources)
+    while rest:
+        out.append(rest[:size])
+        del rest[:size]
+        size = min(size * 2, LARGEST_WAVE)
+    return out
 
 
 def fair_share(

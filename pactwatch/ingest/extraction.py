@@ -83,13 +83,21 @@ def start_workers(watchlist_file: Path, workers: int = 0) -> None:
     """Start the extraction processes in the background, so that they are ready (tagger
     built) when the first batch has been fetched instead of starting after it.
 
-    Never raises: where workers cannot start, `extract` finds out and extracts in-process.
+    Returns at once: starting them waits for the forkserver's preload (seconds), which is
+    done on a thread of its own. Never raises: where workers cannot start, `extract` finds
+    out and extracts in-process.
     """
     workers = workers or os.cpu_count() or 1
-    if workers == 1:
-        return
+    if workers > 1:
+        threading.Thread(
+            target=_start, args=(str(watchlist_file), workers), name="extraction-start",
+            daemon=True,
+        ).start()
+
+
+def _start(watchlist_file: str, workers: int) -> None:
     try:
-        pool = _pool(str(watchlist_file), workers, 0)
+        pool = _pool(watchlist_file, workers, 0)
         for _ in range(workers):
             pool.submit(os.getpid)
     except (RuntimeError, OSError, BrokenProcessPool) as exc:
