@@ -171,12 +171,23 @@ def _add(
 
 @flow(name="ingest")
 def ingest_flow(
-    sources_file: str | None = None, since: date | None = None, until: date | None = None
+    sources_file: str | None = None, since: date | None = None, until: date | None = None,
+    shard: list[str] | None = None,
 ) -> dict[str, Any]:
     """Fetch what the configured sources published since the last run and store it, tagged.
 
     `since`/`until` (inclusive days, UTC) narrow discovery to a period, as a backfill does.
+    `shard` is set by a fanned-out ingest for its shards (flows/shards.py); leave it empty.
     """
+    if shard is None:  # a whole run: on the pool with many sources, the workers share it
+        from flows.shards import fan_out, shard_plan
+
+        if planned := shard_plan(sources_file):
+            return fan_out(planned, sources_file, since, until)
+    elif shard:  # one shard: ingest these sources (the body below, on them), then report
+        from flows.shards import run_shard
+
+        return run_shard(ingest_flow.fn, shard, sources_file, since, until)
     started = utcnow()
     settings = load_settings()
     sources = load_sources(Path(sources_file) if sources_file else settings.sources_file)
