@@ -179,15 +179,10 @@ def ingest_flow(
     `since`/`until` (inclusive days, UTC) narrow discovery to a period, as a backfill does.
     `shard` is set by a fanned-out ingest for its shards (flows/shards.py); leave it empty.
     """
-    if shard is None:  # a whole run: on the pool with many sources, the workers share it
-        from flows.shards import fan_out, shard_plan
+    from flows.shards import hand_off  # many sources on the pool: the workers share the run
 
-        if planned := shard_plan(sources_file):
-            return fan_out(planned, sources_file, since, until)
-    elif shard:  # one shard: ingest these sources (the body below, on them), then report
-        from flows.shards import run_shard
-
-        return run_shard(ingest_flow.fn, shard, sources_file, since, until)
+    if (shared := hand_off(ingest_flow.fn, shard, sources_file, since, until)) is not None:
+        return shared
     started = utcnow()
     settings = load_settings()
     sources = load_sources(Path(sources_file) if sources_file else settings.sources_file)

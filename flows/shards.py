@@ -62,6 +62,20 @@ def publish_shards(rows: list[dict[str, Any]]) -> None:
                           description="Per shard: sources, worker, final state, stored")
 
 
+def hand_off(
+    body: Callable[..., dict[str, Any]], shard: list[str] | None, sources_file: str | None,
+    since: date | None, until: date | None,
+) -> dict[str, Any] | None:
+    """Run `ingest_flow` as a parent (`fan_out`) or as one shard (`run_shard`) and return its
+    totals; None when the run ingests its sources itself (`shard` == [] is a shard's own
+    ingest, run by `run_shard`)."""
+    if shard:
+        return run_shard(body, shard, sources_file, since, until)
+    if shard is None and (planned := shard_plan(sources_file)):
+        return fan_out(planned, sources_file, since, until)
+    return None
+
+
 def shard_plan(sources_file: str | None) -> list[list[str]]:
     """The shards of this run, or [] to ingest here: only a deployment run (on the pool, where
     workers can take shards) with more sources than `shard_sources` fans out."""
