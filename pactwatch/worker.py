@@ -14,6 +14,9 @@ SIGTERM (Prefect marks the run Crashed; a backfill resumes where it stopped), th
 A second signal at least a second after the first cuts the grace short (a `make` in between
 forwards the SIGTERM it got itself, so one `kill` of the group arrives twice at once).
 The exit status is 0 after a requested stop, else the worker's own.
+
+The worker also has a name (`--name`, default `pactwatch-<machine>-<pid>`), passed to its flow
+runs as PACTWATCH_WORKER_NAME: a shard of a fanned-out ingest records which worker ran it.
 """
 
 from __future__ import annotations

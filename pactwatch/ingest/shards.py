@@ -11,6 +11,9 @@ hour's work. The rules are here, as plain functions:
 - `own_record` finds a shard's per-source summary among the runs recorded since it began;
 - `combine` adds the shards' results up into the parent's totals and per-source summary.
 
+What can go wrong: ShardsFailed (raised by the parent, `flows/shards.py`) when a shard did not
+complete after its retry; the message names each such shard, its sources and last flow run.
+
 A shard's result travels through pactwatch's database (the run table, as flow "ingest-shard"),
 not through Prefect result files, which stay on the machine that ran the shard.
 """
@@ -28,6 +31,12 @@ from extractors.listings.sources import Source
 from extractors.urls import host_key
 
 SHARD_FLOW = "ingest-shard"  # the run table's flow name of a shard's own record
+COUNTS = ("found", "new", "stored", "duplicates", "mentions", "failed", "deferred")
+
+
+class ShardsFailed(PactwatchError):
+    """Shards of a fanned-out ingest did not complete, even after their retry; the others'
+    work is stored and the run's summary counts it."""
 
 
 @dataclass
@@ -156,14 +165,6 @@ def failure_message(rows: Sequence[Mapping[str, Any]]) -> str:
         f"attempts (last flow run {r['flow run']})"
         for r in failed
     )
-
-
-COUNTS = ("found", "new", "stored", "duplicates", "mentions", "failed", "deferred")
-
-
-class ShardsFailed(PactwatchError):
-    """Shards of a fanned-out ingest did not complete, even after their retry; the others'
-    work is stored and the run's summary counts it."""
 
 
 def sources_yaml(sources: Iterable[Source]) -> str:
