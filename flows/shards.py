@@ -130,7 +130,8 @@ def _run_all(planned: list[list[str]], parameters: dict[str, Any]) -> list[dict[
                 state = client.read_flow_run(run["id"]).state
                 if state is None or not state.is_final():
                     continue
-                if state.is_completed() or run["attempts"] >= ATTEMPTS:
+                again = state.is_failed() or state.is_crashed()  # not one cancelled by hand
+                if not again or run["attempts"] >= ATTEMPTS:
                     run["state"] = state.type.value
                     logger.info("shard %d: %s (%s)", number, state.type.value, state.message)
                 else:
