@@ -195,6 +195,9 @@ def _stored_urls(pool: Pool) -> set[str]:
 
 
 def test_two_workers_share_one_ingest_run_within_each_hosts_limit(pool: Pool) -> None:
+    deployed = _api(pool, "GET", "/deployments/name/ingest/ingest-shard").json()
+    assert deployed["schedules"] == [] and not deployed.get("concurrency_limit")
+    assert deployed["tags"] == ["pactwatch-shard"]  # a retried shard sends no alert
     state, artifacts = _run_ingest(pool, {})
     assert state["type"] == "COMPLETED", state
     shards = _recorded(pool, "ingest-shard")
