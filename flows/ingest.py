@@ -223,14 +223,20 @@ def _new_work(
 
 @flow(name="ingest")
 def ingest_flow(
-    sources_file: str | None = None, since: date | None = None, until: date | None = None
+    sources_file: str | None = None, since: date | None = None, until: date | None = None,
+    shard: list[str] | None = None,
 ) -> dict[str, Any]:
     """Fetch what the configured sources published since the last run and store it, tagged.
 
     `since`/`until` (inclusive days, UTC) narrow discovery to a period, as a backfill does.
     Sources are discovered in waves of growing size (`discovery.waves`); each wave's batches
     start while the next wave is discovered, so many sources do not hold back the first batch.
+    `shard` is set by a fanned-out ingest for its shards (flows/shards.py); leave it empty.
     """
+    from flows.shards import hand_off  # many sources on the pool: the workers share the run
+
+    if (shared := hand_off(ingest_flow.fn, shard, sources_file, since, until)) is not None:
+        return shared
     started = utcnow()
     settings = load_settings()
     sources = load_sources(Path(sources_file) if sources_file else settings.sources_file)

@@ -90,6 +90,17 @@ class Settings(BaseModel):
     worker_stop_grace: float = Field(
         10.0, ge=0, description="Seconds `pactwatch worker` lets flow runs finish on a stop."
     )
+    shard_sources: int = Field(
+        50,
+        ge=0,
+        description="Sources per shard: an ingest deployment run with more sources than this "
+        "splits them into shards run by the pool's workers (docs/production.md); 0 never.",
+    )
+    worker_name: str = Field(
+        "",
+        description="Name of the worker running this flow run, recorded with each ingest "
+        "shard it runs; `pactwatch worker` sets it (from --name) for its runs.",
+    )
 
     def fetch_options(self) -> FetchOptions:
         """The part of the settings the fetch boundary needs (extractors read no settings)."""

@@ -14,16 +14,21 @@ SIGTERM (Prefect marks the run Crashed; a backfill resumes where it stopped), th
 A second signal at least a second after the first cuts the grace short (a `make` in between
 forwards the SIGTERM it got itself, so one `kill` of the group arrives twice at once).
 The exit status is 0 after a requested stop, else the worker's own.
+
+The worker also has a name (`--name`, default `pactwatch-<machine>-<pid>`), passed to its flow
+runs as PACTWATCH_WORKER_NAME: a shard of a fanned-out ingest records which worker ran it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import FrameType
 
 import psutil
@@ -34,9 +39,30 @@ POLL = 0.2
 
 
 def worker_command(pool: str, extra: Sequence[str] = ()) -> list[str]:
-    """The `prefect worker start` command line for a process worker on `pool`."""
+    """The `prefect worker start` command line for a process worker on `pool`, named
+    `pactwatch-<machine>-<pid>` unless `extra` gives a `--name`."""
+    named = () if worker_name(extra) else ("--name", f"pactwatch-{socket.gethostname()}-"
+                                                     f"{os.getpid()}")
     return [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool,
-            "--type", "process", *extra]
+            "--type", "process", *extra, *named]
+
+
+def worker_name(command: Sequence[str]) -> str | None:
+    """The `--name`/`-n` given in `command`, if any."""
+    for index, arg in enumerate(command):
+        if arg in ("--name", "-n") and index + 1 < len(command):
+            return command[index + 1]
+        if arg.startswith("--name="):
+            return arg.partition("=")[2]
+    return None
+
+
+def run_environment(command: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` plus PACTWATCH_WORKER_NAME, the worker's name: the process worker passes its
+    environment to every flow run, so a run knows which worker ran it (an ingest shard
+    records it, for the operator)."""
+    name = worker_name(command)
+    return {**environ, "PACTWATCH_WORKER_NAME": name} if name else dict(environ)
 
 
 class StopRequests:
@@ -62,7 +88,8 @@ def supervise(command: Sequence[str], grace: float) -> int:
     """Run `command` until it exits or we are asked to stop; return the exit status to use."""
     stop = StopRequests()
     stop.install()  # handled, not ignored: the child starts with both signals at their defaults
-    child = subprocess.Popen(list(command), start_new_session=True)
+    child = subprocess.Popen(list(command), start_new_session=True,
+                             env=run_environment(command, os.environ))
     tree = Tree(child.pid)
     while child.poll() is None and stop.count == 0:
         tree.remember()
