@@ -25,8 +25,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 from pydantic import WithJsonSchema
 
-from extractors.errors import ConfigError
-from extractors.listings.sources import Source, load_sources
+from extractors.listings.sources import Source, choose_sources, load_sources
 from extractors.tagging.watchlist import load_watchlist
 from flows.digest import digest_flow
 from flows.ingest import discover, process, record, record_failures, select_new
@@ -39,7 +38,8 @@ from storage.models import utcnow
 # The run form takes source names as free text: the choices cannot be known where the form is
 # built (`make deploy` runs in the deploying shell, the sources file is read on the worker, which
 # may have another one), and a list frozen at deploy time offered names the workers lacked.
-# The run checks the names against the file the worker really reads (`_choose`), before any work.
+# The run checks the names against the file the worker really reads (`choose_sources`)
+# before any work.
 SourceNames = Annotated[
     list[str],
     WithJsonSchema({
@@ -128,7 +128,7 @@ def backfill_flow(
     """
     started, settings = utcnow(), load_settings()
     path = Path(sources_file or settings.sources_file)
-    chosen = _choose(load_sources(path), sources, path.resolve())
+    chosen = choose_sources(load_sources(path), sources, path.resolve())
     names, days = [s.name for s in chosen], chunks.days_between(start, end)
     if retag_only:
         stats = _retag(settings, start, end, names)
@@ -207,18 +207,6 @@ def _retag(settings: Settings, start: date, end: date, names: list[str]) -> dict
     create_markdown_artifact(f"# Re-tag\n\n{articles} articles re-tagged, {mentions} mentions "
                              f"({start} to {end}).\n", key="backfill-retag")
     return {"start": str(start), "end": str(end), "retagged": articles, "mentions": mentions}
-
-
-def _choose(configured: list[Source], wanted: list[str], where: Path) -> list[Source]:
-    """The wanted sources (all when none are named); raise ConfigError for an unknown name."""
-    if not wanted:
-        return configured
-    known = {s.name for s in configured}
-    unknown = sorted(set(wanted) - known)
-    if unknown:
-        raise ConfigError(f"unknown sources {unknown}: the sources file this worker reads "
-                          f"({where}) names {sorted(known)}")
-    return [s for s in configured if s.name in wanted]
 
 
 def _archive_urls(sources: list[Source], days: list[date]) -> list[str]:

@@ -23,7 +23,7 @@ from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 
 from extractors.listings.discover import FeedState
-from extractors.listings.sources import Source, load_sources
+from extractors.listings.sources import Source, choose_sources, load_sources
 from extractors.tagging.watchlist import load_watchlist
 from pactwatch.ingest import (
     archive,
@@ -36,6 +36,7 @@ from pactwatch.ingest import (
     records,
     reports,
 )
+from pactwatch.ingest.shards import SHARD_FLOW
 from pactwatch.ingest.store import load_feed_states, save_feed_states
 from pactwatch.settings import Settings, load_settings
 from storage import quarantine, repo
@@ -233,13 +234,14 @@ def ingest_flow(
     start while the next wave is discovered, so many sources do not hold back the first batch.
     `shard` is set by a fanned-out ingest for its shards (flows/shards.py); leave it empty.
     """
-    from flows.shards import hand_off  # many sources on the pool: the workers share the run
+    from flows import shards  # many sources on the pool: the workers share the run
 
-    if (shared := hand_off(ingest_flow.fn, shard, sources_file, since, until)) is not None:
+    if (shared := shards.fan_out_if_many(shard, sources_file, since, until)) is not None:
         return shared
     started = utcnow()
     settings = load_settings()
-    sources = load_sources(Path(sources_file) if sources_file else settings.sources_file)
+    path = Path(sources_file) if sources_file else settings.sources_file
+    sources = choose_sources(load_sources(path), shard or [], path.resolve())
     version = load_watchlist(settings.watchlist_file).version
     since_at = datetime.combine(since, time.min, UTC) if since else None
     until_at = datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None
@@ -264,5 +266,8 @@ def ingest_flow(
     summary = reports.summarize(counts)
     problems = reports.health(summary, previous_summary(settings.database_url, "ingest"))
     publish(totals, summary, problems)
-    record(settings.database_url, started, {**totals, "sources": summary, "health": problems})
+    own = shards.shard_identity(shard) if shard else {}
+    record(settings.database_url, started,
+           {**totals, "sources": summary, "health": problems, **own},
+           SHARD_FLOW if shard else "ingest")
     return totals

@@ -10,16 +10,15 @@ Then, if a shard still did not complete, it ends Failed naming that shard: the o
 are stored and counted all the same. Politeness across shards and machines is the leases' work
 (`pactwatch.ingest.leases`), as for any runs that fetch at once.
 
-A shard (`run_shard`) runs the ordinary ingest on its sources only, then records its result
-(flow run id, worker, totals, per-source summary) as a run "ingest-shard" for the parent.
+A shard is the ordinary ingest (`flows/ingest.py`) limited to its sources; it records its run
+as flow "ingest-shard" with its flow run id and worker (`shard_identity`) for the parent.
 """
 
 from __future__ import annotations
 
 import socket
-import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ from prefect.deployments import run_deployment
 from prefect.runtime import deployment, flow_run
 
 from extractors.listings.sources import load_sources
-from flows.backfill import _choose
 from flows.ingest import previous_summary, publish, record
 from pactwatch.ingest import reports, shards
 from pactwatch.settings import load_settings
@@ -62,18 +60,20 @@ def publish_shards(rows: list[dict[str, Any]]) -> None:
                           description="Per shard: sources, worker, final state, stored")
 
 
-def hand_off(
-    body: Callable[..., dict[str, Any]], shard: list[str] | None, sources_file: str | None,
-    since: date | None, until: date | None,
+def fan_out_if_many(
+    shard: list[str] | None, sources_file: str | None, since: date | None, until: date | None,
 ) -> dict[str, Any] | None:
-    """Run `ingest_flow` as a parent (`fan_out`) or as one shard (`run_shard`) and return its
-    totals; None when the run ingests its sources itself (`shard` == [] is a shard's own
-    ingest, run by `run_shard`)."""
-    if shard:
-        return run_shard(body, shard, sources_file, since, until)
+    """The totals of this `ingest` run fanned out over the pool (`fan_out`), or None when it
+    ingests its sources itself: it is a shard, or does not fan out (`shard_plan`)."""
     if shard is None and (planned := shard_plan(sources_file)):
         return fan_out(planned, sources_file, since, until)
     return None
+
+
+def shard_identity(names: list[str]) -> dict[str, Any]:
+    """What a shard's ingest record carries for its parent: its flow run and worker."""
+    worker = load_settings().worker_name or socket.gethostname()
+    return shards.identity(str(flow_run.id), worker, names)
 
 
 def shard_plan(sources_file: str | None) -> list[list[str]]:
@@ -149,25 +149,3 @@ def _start(number: int, names: Sequence[str], parameters: dict[str, Any]) -> UUI
         flow_run_name=f"{flow_run.name}-shard-{number}",
     )
     return run.id
-
-
-def run_shard(
-    body: Callable[..., dict[str, Any]], names: list[str], sources_file: str | None,
-    since: date | None, until: date | None,
-) -> dict[str, Any]:
-    """Ingest the sources `names` with `body` (the ingest flow's function) and record what it
-    did for the parent. Raises ConfigError when this worker's sources file lacks a name."""
-    started, settings = utcnow(), load_settings()
-    path = Path(sources_file or settings.sources_file)
-    chosen = _choose(load_sources(path), names, path.resolve())
-    before = last_run_id(settings.database_url)
-    with tempfile.TemporaryDirectory(prefix="pactwatch-shard-") as folder:
-        only = Path(folder) / "sources.yaml"
-        only.write_text(shards.sources_yaml(chosen), encoding="utf-8")
-        totals = body(sources_file=str(only), since=since, until=until, shard=[])
-    summary = shards.own_record(recorded_after(settings.database_url, "ingest", before),
-                                names, totals)
-    result = shards.ShardResult(str(flow_run.id), settings.worker_name or socket.gethostname(),
-                                names, dict(totals), summary)
-    record(settings.database_url, started, result.stats(), shards.SHARD_FLOW)
-    return totals

@@ -57,27 +57,19 @@ def test_combine_adds_the_shards_up() -> None:
     assert totals == {"found": 8, "new": 0, "stored": 6, "duplicates": 0, "mentions": 1,
                       "failed": 1, "deferred": 0}
     assert list(summary) == ["a", "b", "c"]
-    assert shards.ShardResult.from_stats(one.stats()) == one
 
 
-def test_a_shard_finds_its_own_record_among_the_others() -> None:
-    recorded = [
-        {"stored": 4, "found": 4, "sources": {"b": {}, "c": {}}},  # another shard's
-        {"stored": 2, "found": 3, "sources": {"a": {"stored": 2}}},  # ours
-        {"stored": 2, "found": 3, "sources": {"a": {}, "z": {}}},  # a whole run's
-    ]
-    assert shards.own_record(recorded, ["a", "d"], {"stored": 2, "found": 3}) == {
-        "a": {"stored": 2}}
-    assert shards.own_record(recorded, ["x"], {"stored": 9}) == {}
-
-
-def test_shard_sources_file_round_trips(tmp_path: Path) -> None:
-    chosen = [Source(name="a", feeds=("http://a.test/f",), concurrency=3, delay=0.5,
-                     language="ja")]
-    path = tmp_path / "s.yaml"
-    path.write_text(shards.sources_yaml(chosen), encoding="utf-8")
-    assert load_sources(path) == chosen
-    assert yaml.safe_load(path.read_text())["sources"][0]["concurrency"] == 3
+def test_a_shard_is_read_back_from_its_ingest_record() -> None:
+    """A shard's run record is the ordinary ingest record plus `identity`."""
+    recorded = {"found": 3, "new": 3, "stored": 2, "duplicates": 0, "mentions": 1,
+                "failed": 0, "deferred": {}, "sources": {"a": {"stored": 2}}, "health": [],
+                **shards.identity("r1", "w1", ["a"])}
+    read = shards.ShardResult.from_stats(recorded)
+    assert read == shards.ShardResult(
+        "r1", "w1", ["a"],
+        {"found": 3, "new": 3, "stored": 2, "duplicates": 0, "mentions": 1, "failed": 0,
+         "deferred": {}},
+        {"a": {"stored": 2}})
 
 
 def test_the_failure_message_names_the_failed_shard() -> None:
@@ -108,6 +100,7 @@ def test_an_ingest_outside_a_deployment_never_fans_out(
 
     path = tmp_path / "many.yaml"
     many = [_source(f"s{i}", f"http://h{i}.test/f") for i in range(10)]
-    path.write_text(shards.sources_yaml(many), encoding="utf-8")
+    entries = [s.model_dump(mode="json", exclude_defaults=True) for s in many]
+    path.write_text(yaml.safe_dump({"sources": entries}), encoding="utf-8")
     monkeypatch.setenv("PACTWATCH_SHARD_SOURCES", "2")
     assert shard_plan(str(path)) == []  # `pactwatch ingest`, `make demo`: no deployment

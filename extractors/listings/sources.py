@@ -75,3 +75,16 @@ def load_sources(path: str | Path) -> list[Source]:
             raise ConfigError(f"{path}: duplicate source name {source.name!r}")
         sources.append(source)
     return sources
+
+
+def choose_sources(configured: list[Source], wanted: list[str], where: Path) -> list[Source]:
+    """The sources named in `wanted` (all when none is), in the file's order. Raises
+    ConfigError for a name the file `where` lacks: a run started from the UI, or a shard of a
+    fanned-out ingest, names sources that the file this worker reads must hold."""
+    if not wanted:
+        return configured
+    known = {s.name for s in configured}
+    if unknown := sorted(set(wanted) - known):
+        raise ConfigError(f"unknown sources {unknown}: the sources file this worker reads "
+                          f"({where}) names {sorted(known)}")
+    return [s for s in configured if s.name in wanted]

@@ -8,7 +8,6 @@ hour's work. The rules are here, as plain functions:
 - `plan`: a host's sources always land in the same shard, so no shard waits on a host another
   shard holds (the leases of `pactwatch.ingest.leases` would still keep the host's limits if
   they did: they are per host in the shared database, whoever holds them);
-- `own_record` finds a shard's per-source summary among the runs recorded since it began;
 - `combine` adds the shards' results up into the parent's totals and per-source summary.
 
 What can go wrong: ShardsFailed (raised by the parent, `flows/shards.py`) when a shard did not
@@ -23,8 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import yaml
 
 from extractors.errors import PactwatchError
 from extractors.listings.sources import Source
@@ -41,7 +38,8 @@ class ShardsFailed(PactwatchError):
 
 @dataclass
 class ShardResult:
-    """What one shard did, as recorded in the run table by the shard itself."""
+    """What one shard did, as it recorded itself in the run table (flow `SHARD_FLOW`): the
+    ordinary ingest record plus who ran it (`identity`)."""
 
     flow_run_id: str
     worker: str
@@ -49,15 +47,17 @@ class ShardResult:
     totals: dict[str, Any]
     summary: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def stats(self) -> dict[str, Any]:
-        return {"flow_run_id": self.flow_run_id, "worker": self.worker,
-                "sources": self.sources, "totals": self.totals, "summary": self.summary}
-
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any]) -> ShardResult:
         return cls(str(stats["flow_run_id"]), str(stats.get("worker", "")),
-                   list(stats.get("sources", [])), dict(stats.get("totals", {})),
-                   dict(stats.get("summary", {})))
+                   list(stats.get("shard", [])),
+                   {k: stats[k] for k in COUNTS if k in stats},
+                   dict(stats.get("sources", {})))
+
+
+def identity(flow_run_id: str, worker: str, names: Sequence[str]) -> dict[str, Any]:
+    """What a shard adds to its ingest record so that its parent finds and credits it."""
+    return {"flow_run_id": flow_run_id, "worker": worker, "shard": list(names)}
 
 
 def host_groups(sources: Sequence[Source]) -> list[list[str]]:
@@ -100,24 +100,6 @@ def plan(sources: Sequence[Source], per_shard: int) -> list[list[str]]:
         min(shards, key=len).extend(group)
     order = {s.name: i for i, s in enumerate(sources)}
     return [sorted(names, key=order.__getitem__) for names in shards if names]
-
-
-def own_record(
-    recorded: Iterable[Mapping[str, Any]], names: Iterable[str], totals: Mapping[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """The per-source summary the shard's ingest recorded, among `recorded` (the stats of the
-    ingest runs recorded since the shard began, oldest first).
-
-    Shards' sources never overlap, so the record whose sources are all this shard's and whose
-    counts are the shard's totals is its own; {} when none is (a run that recorded nothing).
-    """
-    mine = set(names)
-    matching = [
-        stats.get("sources") or {} for stats in recorded
-        if set(stats.get("sources") or {}) <= mine
-        and all(stats.get(k) == v for k, v in totals.items() if isinstance(v, int))
-    ]
-    return dict(max(matching, key=len)) if matching else {}
 
 
 def combine(
@@ -165,9 +147,3 @@ def failure_message(rows: Sequence[Mapping[str, Any]]) -> str:
         f"attempts (last flow run {r['flow run']})"
         for r in failed
     )
-
-
-def sources_yaml(sources: Iterable[Source]) -> str:
-    """A sources file holding just `sources` (what a shard's ingest reads)."""
-    entries = [s.model_dump(mode="json", exclude_defaults=True) for s in sources]
-    return yaml.safe_dump({"sources": entries}, sort_keys=False, allow_unicode=True)
