@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import typer
 
 from extractors.errors import ConfigError, PactwatchError
+from pactwatch.api_server import prefect_api
 from pactwatch.cli_db import db_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
@@ -80,7 +81,8 @@ def demo() -> None:
     """Serve the bundled sample site, ingest it, render last week's digest, print a summary."""
     from pactwatch.demo import run_demo
 
-    run_demo()
+    with prefect_api():
+        run_demo()
 
 
 @app.command()
@@ -93,10 +95,11 @@ def ingest(
     day = parse_day(since, "--since")
     if sources is not None and not sources.is_file():
         raise ConfigError(f"--sources: no such file: {sources}")
-    checked(sources, listing=True, watchlist=True)
-    from flows.ingest import ingest_flow
+    with prefect_api():  # boots while the configuration is checked and the flow imported
+        checked(sources, listing=True, watchlist=True)
+        from flows.ingest import ingest_flow
 
-    result = ingest_flow(sources_file=str(sources) if sources else None, since=day)
+        result = ingest_flow(sources_file=str(sources) if sources else None, since=day)
     typer.echo(json.dumps(result))
 
 
@@ -111,15 +114,16 @@ def digest(
 
     if week is not None:
         parse_week(week)
-    checked(watchlist=True, recipients=send)
-    from flows.digest import digest_flow
-    from pactwatch.digest.run import DeliveryIncomplete
+    with prefect_api():
+        checked(watchlist=True, recipients=send)
+        from flows.digest import digest_flow
+        from pactwatch.digest.run import DeliveryIncomplete
 
-    try:
-        result = digest_flow(week=week, send=send)
-    except DeliveryIncomplete as exc:  # the counts still go to stdout; the exit code says it
-        typer.echo(json.dumps(exc.stats, default=str))
-        raise
+        try:
+            result = digest_flow(week=week, send=send)
+        except DeliveryIncomplete as exc:  # the counts still go to stdout; the exit code says it
+            typer.echo(json.dumps(exc.stats, default=str))
+            raise
     typer.echo(json.dumps(result, default=str))
 
 
@@ -149,10 +153,13 @@ def backfill(
         raise ConfigError(f"--end {last} is before --start {first}")
     if sources is not None and not sources.is_file():
         raise ConfigError(f"--sources: no such file: {sources}")
-    checked(sources, listing=True, watchlist=True)
-    from flows.backfill import backfill_flow
+    with prefect_api():
+        checked(sources, listing=True, watchlist=True)
+        from flows.backfill import backfill_flow
 
-    result = backfill_flow(start=first, end=last, sources_file=str(sources) if sources else None)
+        result = backfill_flow(
+            start=first, end=last, sources_file=str(sources) if sources else None
+        )
     typer.echo(json.dumps(result, default=str))
 
 

@@ -1,0 +1,111 @@
+"""A Prefect API for the flows a `pactwatch` command runs, started before anything else.
+
+With no Prefect server configured, Prefect starts a temporary one when the first flow starts:
+only then, after the command has imported and checked everything, and by importing the whole
+server application into the command's own process (~50 MB that stay for the run). Started
+here instead, as `prefect server start` in a process of its own at the very start of the
+command, the server boots while the command imports its modules and checks its configuration,
+and the command's process never loads it. Where an API is configured (PREFECT_API_URL in the
+environment or the active Prefect profile), nothing is started.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from extractors.errors import PactwatchError
+
+STARTUP_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+
+
+class ApiServerFailed(PactwatchError):
+    """The temporary Prefect server did not answer in time; the message ends with its log."""
+
+
+@contextmanager
+def prefect_api() -> Iterator[None]:
+    """Flows run inside this block talk to a configured Prefect API, or to a temporary server
+    of this command's own (stopped when the block ends)."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    port = _free_port()
+    with tempfile.TemporaryFile() as log:
+        server = _start(port, log)
+        try:
+            from prefect.settings import PREFECT_API_URL, temporary_settings
+
+            if PREFECT_API_URL.value():  # a profile names an API: use it, as Prefect would
+                yield
+                return
+            url = f"http://127.0.0.1:{port}/api"
+            _wait_healthy(url, server, log)
+            with temporary_settings(updates={PREFECT_API_URL: url}):
+                try:
+                    yield
+                finally:
+                    _drain()
+        finally:
+            _stop(server)
+
+
+def _start(port: int, log: object) -> subprocess.Popen[bytes]:
+    prefect = Path(sys.executable).with_name("prefect")
+    command = [str(prefect) if prefect.exists() else sys.executable, "server", "start",
+               "--host", "127.0.0.1", "--port", str(port), "--no-services", "--no-ui",
+               "--analytics-off", "--log-level", "WARNING"]
+    if not prefect.exists():
+        command[1:1] = ["-m", "prefect"]
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: object) -> None:
+    limit = float(os.environ.get(STARTUP_TIMEOUT_ENV) or 120)
+    started = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() - started > limit:
+            log.seek(0)  # type: ignore[attr-defined]
+            tail = log.read()[-2000:].decode(errors="replace")  # type: ignore[attr-defined]
+            raise ApiServerFailed(f"the temporary Prefect server did not start within "
+                                  f"{limit:.0f} s ({STARTUP_TIMEOUT_ENV}): {tail}")
+        time.sleep(0.1)
+
+
+def _drain() -> None:
+    """Send the logs and events Prefect still queues while the server is up: Prefect sends
+    them at exit, when this server is already gone."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        service.drain_all(timeout=5)
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
