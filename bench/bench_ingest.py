@@ -1,30 +1,32 @@
-"""Ingest speed end to end against trafilatura, side by side on the same pages in one run.
+"""The fair ingest bench (issue #18): pactwatch against trafilatura's CLI, both as whole processes.
 
-Run: make bench   (= .venv/bin/python bench/bench_ingest.py)
-     .venv/bin/python bench/bench_ingest.py --n 500,1000,2000   # scaling run
-     .venv/bin/python bench/bench_ingest.py --n 200 --storage-articles 0   # quick, for development
+Run: make bench   (= .venv/bin/python bench/bench_ingest.py, N = 2,000)
+     .venv/bin/python bench/bench_ingest.py --n 1000,2000   # and memory flat in N
+     make bench-quick                                       # N = 200, for development
 
-A loopback site (`bench/_corpus_server.py`, its own process) serves N real pages of
-../shared/corpus (extraction-benchmark and news-pages, repeated under distinct URLs) through
-RSS feeds and news sitemaps. On those pages, each variant in its own subprocess:
+A loopback site of four hosts (`bench/_corpus_server.py`, its own process) serves N real pages
+of ../shared/corpus (238 distinct pages, repeated under new URLs past that) through one RSS
+feed per host, `delay: 0`. On the same URLs, each timed as a whole process from start to exit
+and as steady state (items after the first ÷ first → last completion; bench/_fair.py):
 
-  sqlite       pactwatch's ingest flow end to end (discover, fetch, extract, tag, store) into a
-               fresh SQLite file, on a Prefect server this script starts once (its start-up is
-               printed apart, like a production server that is already up)
-  postgresql   the same into a fresh PostgreSQL database (skipped when none answers)
-  A: trafilatura CLI   `trafilatura --input-file urls --parallel <cores>` fetching and
-               extracting the same URLs (config: no sleep between requests, loopback allowed)
-  B: extraction only   trafilatura.bare_extraction with pactwatch's settings over the same
-               HTML already in memory, on all cores (a process pool): the extraction limit
-  B′: our extraction only   the same with pactwatch's worker function instead (its
-               extract_article, tagging and SimHash): pactwatch ÷ B′ is what orchestration,
-               fetching and storing cost; B′ ÷ B what pactwatch's extraction adds to trafilatura
+  A: trafilatura CLI    `trafilatura --input-file urls --parallel <cores> --no-comments
+                        --precision --with-metadata --json`, config: no sleep, SSRF guard off,
+                        duplicate filter out of reach (MIN_DUPLCHECK_SIZE huge). The bench
+                        FAILS (exit 1) if A returns fewer documents than trafilatura extracts
+                        from the same pages' HTML in memory with the same options.
+  pactwatch ingest      `pactwatch ingest --sources FILE` with no PREFECT_API_URL: Prefect's
+                        temporary server is started by it, inside the time and the memory
+  pactwatch deployment  as production runs it (bench/_production.py): a Prefect server up,
+                        `make deploy`, `pactwatch worker` idle; a run started through the API,
+                        its flow-run process timed; then a second run that finds nothing new
 
-Printed: articles/s of each, pactwatch ÷ A and ÷ B, peak memory of each variant's process tree
-(RSS summed over the processes, and PSS, which counts shared pages once), and where
-pactwatch's time goes: busy seconds per stage, and Prefect overhead = flow wall time minus the
-time some task body was running. Then tagging MB/s, the digest for a week of 10,000 articles
-with 50 entities, and the digest queries at 1,000,000 stored articles (bench_storage.py).
+Printed per N: documents, seconds, documents/s and ÷A both ways, first stored batch, peak PSS
+of each process tree and of each process, first-batch latency, the no-op run; then PASS/FAIL
+per target of issue #18 (reported, not asserted). Options add: `--postgresql` (the CLI into
+PostgreSQL too), `--profile` (pactwatch's flow in-process with its tasks wrapped: where the
+time goes), `--baselines-b` (B: trafilatura.bare_extraction on all cores over HTML in memory;
+B′: pactwatch's own extraction worker the same way), `--storage-articles` (digest queries at
+that many stored articles). Tagging MB/s and the digest timing are always printed (seconds).
 """
 
 from __future__ import annotations
@@ -37,13 +39,10 @@ import os
 import platform
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -57,191 +56,8 @@ PYTHON = sys.executable
 PG_URL = os.environ.get("PACTWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TASKS = ("load_states", "discover", "select_new", "record_failures", "process", "save_states",
          "record", "previous_summary", "publish")
-VARIANTS = ("sqlite", "postgresql", "cli", "extract", "ours")
-LABELS = {
-    "sqlite": "pactwatch → SQLite",
-    "postgresql": "pactwatch → PostgreSQL",
-    "cli": "A: trafilatura CLI",
-    "extract": "B: extraction only",
-    "ours": "B′: our extraction only",
-}
-OFFLINE = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-TRAFILATURA_CONFIG = """[DEFAULT]
-DOWNLOAD_TIMEOUT = 30
-MAX_FILE_SIZE = 20000000
-MIN_FILE_SIZE = 10
-SLEEP_TIME = 0
-USER_AGENTS =
-COOKIE =
-MAX_REDIRECTS = 2
-SSRF_PROTECTION = off
-INSECURE_SSL_FALLBACK = off
-MIN_EXTRACTED_SIZE = 250
-MIN_OUTPUT_SIZE = 1
-MIN_OUTPUT_COMM_SIZE = 1
-MAX_TREE_SIZE =
-EXTRACTION_TIMEOUT = 30
-MIN_DUPLCHECK_SIZE = 100
-MAX_REPETITIONS = 2
-EXTENSIVE_DATE_SEARCH = on
-EXTERNAL_URLS = off
-"""
-
-
-# --- memory of a process tree -------------------------------------------------------------
-
-
-def _tree(pid: int) -> list[tuple[int, int]]:
-    """(pid, depth) of `pid` and its descendants."""
-    found, todo = [], [(pid, 0)]
-    while todo:
-        p, depth = todo.pop()
-        found.append((p, depth))
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend((int(c), depth + 1) for c in f.read().split())
-    return found
-
-
-def _role(pid: int, depth: int) -> str:
-    """main, forkserver, worker or tracker (multiprocessing's resource tracker)."""
-    with contextlib.suppress(OSError):
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmdline = f.read()
-        if b"resource_tracker" in cmdline:
-            return "tracker"
-        if b"forkserver" in cmdline:
-            return "forkserver" if depth == 1 else "worker"
-        if depth == 0:
-            return "main"
-        return cmdline.split(b"\0")[0].decode(errors="replace").rsplit("/", 1)[-1]
-    return "?"
-
-
-def _memory(pids: list[int]) -> tuple[int, int]:
-    """(sum of RSS, sum of PSS) in bytes of `pids`."""
-    rss = pss = 0
-    for p in pids:
-        with contextlib.suppress(OSError):
-            with open(f"/proc/{p}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1]) * 1024
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1]) * 1024
-    return rss, pss
-
-
-class TreeMemory:
-    """Samples a process tree's memory every `every` seconds; keeps the peaks."""
-
-    def __init__(self, pid: int, every: float = 0.1) -> None:
-        self.pid, self.every = pid, every
-        self.peak_rss = self.peak_pss = 0
-        self.at_peak: list[tuple[str, int, int]] = []  # (process, RSS, PSS) at the PSS peak
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            tree = _tree(self.pid)
-            rss, pss = _memory([p for p, _ in tree])
-            if pss > self.peak_pss:
-                self.at_peak = [(_role(p, depth), *_memory([p])) for p, depth in tree]
-            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
-            self._stop.wait(self.every)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> tuple[int, float, TreeMemory]:
-    """Run `cmd`; return its exit code, wall seconds and the memory peaks of its tree."""
-    started = time.perf_counter()
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-        memory = TreeMemory(proc.pid)
-        code = proc.wait()
-    memory.stop()
-    return code, time.perf_counter() - started, memory
-
-
-# --- servers ------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def prefect_server(home: Path) -> Iterator[str]:
-    """A Prefect server on loopback for the run (what `make server` gives production)."""
-    port = _free_port()
-    env = {**os.environ, **OFFLINE, "PREFECT_HOME": str(home), "PREFECT_UI_ENABLED": "false",
-           "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port)}
-    env.pop("PREFECT_API_URL", None)
-    cmd = [str(Path(PYTHON).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
-           "--port", str(port)]
-    with open(home / "server.log", "w") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/api"
-    started = time.perf_counter()
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(url + "/health", timeout=2).read()
-                break
-            except OSError as exc:
-                if proc.poll() is not None or time.perf_counter() - started > 180:
-                    raise RuntimeError(f"Prefect server did not start: {home}/server.log") from exc
-                time.sleep(0.3)
-        print(f"Prefect server up in {time.perf_counter() - started:.1f} s (not counted below)")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-@contextlib.contextmanager
-def corpus_server(n: int) -> Iterator[str]:
-    proc = subprocess.Popen(
-        [PYTHON, str(REPO / "bench" / "_corpus_server.py"), "--n", str(n)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=30)
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str | None]:
-    """A fresh PostgreSQL database URL (dropped afterwards), or None when there is no server."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    name = f"pactwatch_bench_{secrets.token_hex(4)}"
-    admin_url = make_url(PG_URL).set(drivername="postgresql", database="postgres")
-    try:
-        admin = psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True)
-    except psycopg.OperationalError as exc:
-        print(f"PostgreSQL not reachable ({str(exc).splitlines()[0]}); skipping that variant")
-        yield None
-        return
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+B_LABELS = {"extract": "B: extraction only", "ours": "B′: our extraction only",
+            "profile": "pactwatch flow in-process (profile)"}
 
 
 # --- variants (each runs in its own subprocess: `--variant NAME`) -------------------------
@@ -369,94 +185,21 @@ def variant_extract(args: argparse.Namespace, ours: bool = False) -> dict[str, A
     return {"wall": wall, "articles": done}
 
 
-def run_cli(urls_file: Path, log: Path) -> dict[str, Any]:
-    """Baseline A, from the parent: trafilatura's own command line.
-
-    Its documents go to standard output, one JSON object a line, and are counted there:
-    with `--output-dir` it names files by a hash of the text, so the corpus pages repeated
-    under other URLs (N > 238) would overwrite each other and go uncounted.
-    """
-    config = log.parent / "trafilatura.cfg"
-    config.write_text(TRAFILATURA_CONFIG)
-    cmd = [str(Path(PYTHON).parent / "trafilatura"), "--input-file", str(urls_file),
-           "--parallel", str(os.cpu_count() or 1), "--config-file", str(config),
-           "--no-comments", "--precision", "--with-metadata", "--json"]
-    code, wall, memory = run_measured(cmd, dict(os.environ), log)
-    done = sum(1 for line in log.read_text(errors="replace").splitlines()
-               if line.startswith("{") and '"text"' in line)
-    return {"wall": wall, "articles": done, "code": code, "peak_rss": memory.peak_rss,
-            "peak_pss": memory.peak_pss}
-
-
 def run_variant(name: str, args: list[str], env: dict[str, str], tmp: Path) -> dict[str, Any]:
+    """One of the optional variants in a child process (`--variant NAME`), its tree watched."""
+    from _measure import TreeWatch
+
     out, log = tmp / f"{name}.json", tmp / f"{name}.log"
     cmd = [PYTHON, str(Path(__file__).resolve()), "--variant", name, "--out", str(out), *args]
-    code, _, memory = run_measured(cmd, env, log)
+    with open(log, "w") as f:
+        proc = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, cwd=REPO)
+        watch = TreeWatch(proc.pid)
+        code = proc.wait()
+    watch.stop()
     if code != 0:
         tail = log.read_text()[-3000:]
         raise RuntimeError(f"variant {name} failed (exit {code}):\n{tail}")
-    result = json.loads(out.read_text())
-    result.update(peak_rss=memory.peak_rss, peak_pss=memory.peak_pss, at_peak=memory.at_peak)
-    return result
-
-
-# --- one N, all variants -----------------------------------------------------------------
-
-
-def bench_n(n: int, wanted: list[str], prefect_url: str | None, tmp: Path,
-            extra_env: dict[str, str]) -> dict[str, dict[str, Any]]:
-    results: dict[str, dict[str, Any]] = {}
-    with corpus_server(n) as base:
-        from _corpus_server import BenchSite
-
-        site = BenchSite(n, base)  # its URLs and sources file; the server process serves it
-        work = tmp / f"n{n}"
-        work.mkdir()
-        sources, urls = work / "sources.yaml", work / "urls.txt"
-        sources.write_text(site.sources_yaml())
-        urls.write_text("\n".join(site.urls()) + "\n")
-        env = {**os.environ, **OFFLINE, **extra_env, "PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
-               "PACTWATCH_OUT_DIR": str(work / "out"), "PREFECT_LOGGING_LEVEL": "WARNING"}
-        if prefect_url:
-            env["PREFECT_API_URL"] = prefect_url
-        for name in wanted:
-            print(f"  N={n}: {LABELS[name]} …", flush=True)
-            if name == "sqlite":
-                env["PACTWATCH_DATABASE_URL"] = f"sqlite:///{work / 'pactwatch.db'}"
-                results[name] = run_variant("pactwatch", ["--sources", str(sources)], env, work)
-            elif name == "postgresql":
-                with postgres_database() as url:
-                    if url is None:
-                        continue
-                    env["PACTWATCH_DATABASE_URL"] = url
-                    results[name] = run_variant("pactwatch", ["--sources", str(sources)], env,
-                                                work)
-            elif name == "cli":
-                results[name] = run_cli(urls, work / "cli.log")
-            else:
-                results[name] = run_variant(name, ["--urls", str(urls)], env, work)
-    return results
-
-
-def print_n(n: int, results: dict[str, dict[str, Any]]) -> None:
-    rate = {k: r["articles"] / r["wall"] for k, r in results.items() if r["wall"]}
-    print(f"\nN = {n} pages")
-    print(f"  {'variant':26} {'articles':>8} {'wall s':>7} {'art/s':>7} {'÷A':>6} {'÷B':>18} "
-          f"{'peak RSS MB':>11} {'peak PSS MB':>11}")
-    for name, r in results.items():
-        ratio_a = f"{rate[name] / rate['cli']:.2f}" if "cli" in rate else "-"
-        ratio_b = f"{rate[name] / rate['extract']:.2f}" if "extract" in rate else "-"
-        if name != "ours" and "ours" in rate:
-            ratio_b += f" (÷B′ {rate[name] / rate['ours']:.2f})"
-        rss, pss = r["peak_rss"] / 1e6, r["peak_pss"] / 1e6
-        print(f"  {LABELS[name]:26} {r['articles']:>8} {r['wall']:>7.1f} {rate[name]:>7.1f} "
-              f"{ratio_a:>6} {ratio_b:>18} {rss:>11.0f} {pss:>11.0f}")
-    for name in ("sqlite", "postgresql"):
-        if name in results:
-            print_profile(LABELS[name], results[name])
-    for name, r in results.items():
-        procs = ", ".join(f"{p} {pss / 1e6:.0f}" for p, _, pss in r.get("at_peak", []))
-        print(f"  {LABELS[name]}: PSS MB per process at the peak: {procs}")
+    return json.loads(out.read_text()) | {"peaks": watch.peaks}
 
 
 def print_profile(label: str, r: dict[str, Any]) -> None:
@@ -488,154 +231,209 @@ def print_profile(label: str, r: dict[str, Any]) -> None:
     print(f"      of which before the flow body and after its last task: {outside:.2f} s")
 
 
-# --- tagging, digest, storage -------------------------------------------------------------
+
+# --- one N --------------------------------------------------------------------------------
 
 
-def tagging_mbps() -> float:
-    from bench_tagging import SEED, synthetic_text, time_tag
+@contextlib.contextmanager
+def corpus_server(n: int) -> Iterator[Any]:
+    """The four-host site in a process of its own; yields its BenchSite (URLs, sources)."""
+    from _corpus_server import BenchSite
 
-    from extractors.tagging.tagger import Tagger
-    from extractors.tagging.watchlist import default_watchlist_path, load_watchlist
+    proc = subprocess.Popen(
+        [PYTHON, str(REPO / "bench" / "_corpus_server.py"), "--n", str(n)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        yield BenchSite(n, proc.stdout.readline().split())
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=30)
 
-    watchlist = load_watchlist(default_watchlist_path())
-    tagger = Tagger(watchlist)
-    texts = [synthetic_text(watchlist, n, seed=n) for n in (5_000, 7_500, 10_000, 50_000)]
-    if SEED.is_file():
-        texts.append(SEED.read_text(encoding="utf-8"))
-    size = sum(len(t.encode()) for t in texts)
-    seconds = sum(min(time_tag(tagger, t, 20)) for t in texts)
-    return size / seconds / 1e6
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str | None]:
+    """A fresh PostgreSQL database URL (dropped afterwards), or None when there is no server."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"pactwatch_bench_{secrets.token_hex(4)}"
+    admin_url = make_url(PG_URL).set(drivername="postgresql", database="postgres")
+    try:
+        admin = psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True)
+    except psycopg.OperationalError as exc:
+        print(f"PostgreSQL not reachable ({str(exc).splitlines()[0]}); skipping that variant")
+        yield None
+        return
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def digest_timing(articles: int, entities: int) -> dict[str, float]:
-    """build_context + render for one week of `articles` articles tagged with `entities`."""
-    import random
-    from dataclasses import dataclass
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
+class Bench:
+    """Everything run at one N, in a fixed order, each in a fresh database."""
 
-    from sqlmodel import Session
+    def __init__(self, args: argparse.Namespace, production: Any, tmp: Path) -> None:
+        self.args, self.production, self.tmp = args, production, tmp
+        self.extractable: list[bool] | None = None  # per distinct page, computed once
+        self.extra_env = ({"PACTWATCH_BATCH_SIZE": str(args.batch_size)}
+                          if args.batch_size else {})
 
-    from pactwatch.digest.context import build_context
-    from pactwatch.digest.render import render_digest
-    from pactwatch.digest.week import week_bounds, week_of
-    from storage import migrate
-    from storage.db import make_engine
-    from storage.models import url_key
+    def env(self, work: Path, database_url: str) -> dict[str, str]:
+        return {**os.environ, **self.extra_env, "PACTWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
+                "PACTWATCH_OUT_DIR": str(work / "out"), "PACTWATCH_DATABASE_URL": database_url,
+                "PACTWATCH_SOURCES_FILE": str(work / "sources.yaml")}
 
-    @dataclass(frozen=True)
-    class Entity:
-        id: str
-        kind: str
-        label: str
+    def run(self, n: int) -> dict[str, dict[str, Any]]:
+        import _fair
 
-    @dataclass(frozen=True)
-    class Watchlist:
-        version: str
-        entities: tuple[Entity, ...]
+        work = self.tmp / f"n{n}"
+        work.mkdir()
+        with corpus_server(n) as site:
+            (work / "sources.yaml").write_text(site.sources_yaml())
+            urls = site.urls()
+            (work / "urls.txt").write_text("\n".join(urls) + "\n")
+            if self.extractable is None:
+                print("  which pages trafilatura extracts in memory …", flush=True)
+                every = range(len(site.files))  # all 238, whatever N: in memory only
+                self.extractable = _fair.extractable([site.html(i) for i in every],
+                                                     [site.url(i) for i in every], work)
+            out: dict[str, dict[str, Any]] = {}
+            self.step(n, "A: trafilatura CLI")
+            out["A"] = _fair.run_trafilatura(work / "urls.txt", work)
+            out["A"]["expected"] = sum(self.extractable[i % len(site.files)] for i in range(n))
+            self.step(n, "pactwatch ingest (CLI, temporary Prefect server)")
+            env = self.env(work, f"sqlite:///{work / 'cli.db'}")
+            out["cli"] = _fair.run_pactwatch_cli(work / "sources.yaml", urls, env, work)
+            if self.args.postgresql:
+                with postgres_database() as url:
+                    if url is not None:
+                        self.step(n, "pactwatch ingest (CLI) into PostgreSQL")
+                        out["cli_pg"] = _fair.run_pactwatch_cli(
+                            work / "sources.yaml", urls, self.env(work, url), work, "cli_pg")
+            self.deployment(n, work, urls, out)
+            self.optional(n, work, out)
+        return out
 
-    watchlist = Watchlist("bench", tuple(
-        Entity(f"entity-{k:02d}", "leader" if k % 2 else "agreement", f"Entity {k:02d}")
-        for k in range(entities)
-    ))
-    tz = ZoneInfo("Asia/Tokyo")
-    week = week_of(datetime(2026, 3, 11).date())
-    start, end = week_bounds(week, tz)
-    rng = random.Random(3)
-    weights = [1 / (k + 1) for k in range(entities)]
-    with tempfile.TemporaryDirectory(prefix="pactwatch-digest-") as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'digest.db'}")
-        migrate.upgrade(engine)
-        step = (end - start) / (articles + 1)
-        article_rows, mention_rows = [], []
-        for i in range(1, articles + 1):
-            published = (start + step * i).astimezone(UTC).replace(tzinfo=None)
-            article_rows.append((
-                i, (url := f"https://news{i % 20}.example/a/{i}"), url_key(url), f"source-{i % 20}",
-                f"Leaders meet on maritime security, report {i // 3}", "[]", published, "en",
-                f"News {i % 20}", "text", "[]", f"{i // 3:032x}", 0, f"story-{i // 3}", "bench",
-                published, published,
-            ))
-            for k, entity in enumerate(rng.choices(watchlist.entities, weights, k=3)):
-                mention_rows.append((
-                    i, entity.id, k * 80, k * 80 + 10, entity.label,
-                    f"{entity.label} was discussed at length in Manila on Tuesday, said report "
-                    f"{i}, with officials from both sides present.", k == 0,
-                ))
-        with engine.begin() as conn:
-            raw = conn.connection.driver_connection
-            raw.executemany(
-                "INSERT INTO article (id, url, url_key, source, title, authors, published, "
-                "language, sitename, text, date_candidates, content_hash, fingerprint, story, "
-                "watchlist_version, first_seen, last_fetched) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", article_rows)
-            raw.executemany(
-                'INSERT OR IGNORE INTO mention (article_id, entity, start, "end", text, '
-                "sentence, salient) VALUES (?, ?, ?, ?, ?, ?, ?)", mention_rows)
-        times: dict[str, list[float]] = {"context": [], "render": []}
-        with Session(engine) as session:
-            for _ in range(3):
-                t0 = time.perf_counter()
-                ctx = build_context(session, week, watchlist, tz)
-                t1 = time.perf_counter()
-                render_digest(ctx)
-                times["context"].append(t1 - t0)
-                times["render"].append(time.perf_counter() - t1)
-        engine.dispose()
-    return {k: min(v) for k, v in times.items()}
+    def step(self, n: int, what: str) -> None:
+        print(f"  N={n}: {what} … (load {os.getloadavg()[0]:.1f})", flush=True)
+
+    def deployment(self, n: int, work: Path, urls: list[str], out: dict[str, Any]) -> None:
+        database_url = f"sqlite:///{work / 'deploy.db'}"
+        self.step(n, "pactwatch deployment (worker idle, run started through the API)")
+        with self.production.worker(self.env(work, database_url), f"n{n}") as watch:
+            out["deploy"] = self.production.run(watch, urls, database_url)
+            self.step(n, "pactwatch deployment, again: nothing new")
+            out["noop"] = self.production.run(watch, urls, database_url)
+
+    def optional(self, n: int, work: Path, out: dict[str, Any]) -> None:
+        env = {**self.env(work, f"sqlite:///{work / 'profile.db'}"),
+               "PREFECT_API_URL": self.production.api, "PREFECT_LOGGING_LEVEL": "WARNING",
+               "PREFECT_HOME": self.production.env["PREFECT_HOME"]}
+        if self.args.profile:
+            self.step(n, B_LABELS["profile"])
+            out["profile"] = run_variant(
+                "pactwatch", ["--sources", str(work / "sources.yaml")], env, work)
+        if self.args.baselines_b:
+            for name in ("extract", "ours"):
+                self.step(n, B_LABELS[name])
+                out[name] = run_variant(name, ["--urls", str(work / "urls.txt")], env, work)
+
+
+def print_extras(results: dict[str, dict[str, Any]]) -> None:
+    from _report import rates
+
+    whole_a = rates(results["A"])[0]
+    for name in ("extract", "ours"):
+        if name in results:
+            r = results[name]
+            rate = r["articles"] / r["wall"]
+            print(f"  {B_LABELS[name]}: {r['articles']} docs in {r['wall']:.1f} s = "
+                  f"{rate:.1f}/s (÷A {rate / whole_a:.2f}), tree PSS "
+                  f"{r['peaks'].total / 1e6:.0f} MB")
+    if "profile" in results:
+        r = results["profile"]
+        print(f"  {B_LABELS['profile']}: {r['articles']} articles, flow {r['wall']:.1f} s")
+        print_profile(B_LABELS["profile"], r)
 
 
 # --- main ---------------------------------------------------------------------------------
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", default="2000", help="pages; a comma list for a scaling run")
-    parser.add_argument("--only", default=",".join(VARIANTS), help=", ".join(VARIANTS))
+    parser.add_argument("--n", default="2000", help="URLs; a comma list to see N's effect")
     parser.add_argument("--batch-size", type=int, default=0,
-                        help="PACTWATCH_BATCH_SIZE for the flow (0: the setting's default)")
-    parser.add_argument("--digest-articles", type=int, default=10_000)
+                        help="PACTWATCH_BATCH_SIZE for pactwatch (0: the setting's default)")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="also run the CLI variant into a fresh PostgreSQL database")
+    parser.add_argument("--profile", action="store_true",
+                        help="also run the flow in-process with its tasks wrapped, and print "
+                        "where its time goes")
+    parser.add_argument("--baselines-b", action="store_true",
+                        help="also run B and B′ (extraction only, HTML in memory, all cores)")
+    parser.add_argument("--digest-articles", type=int, default=10_000, help="0 skips")
     parser.add_argument("--digest-entities", type=int, default=50)
-    parser.add_argument("--storage-articles", type=int, default=1_000_000,
+    parser.add_argument("--storage-articles", type=int, default=0,
                         help="digest queries at this many stored articles (SQLite); 0 skips")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--sources", help=argparse.SUPPRESS)
     parser.add_argument("--urls", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    if args.variant:  # a child process: run one variant, write its result
-        run = {"pactwatch": variant_pactwatch, "extract": variant_extract,
-               "ours": functools.partial(variant_extract, ours=True)}[args.variant]
-        result = run(args)
-        Path(args.out).write_text(json.dumps(result))
+
+def run_child(args: argparse.Namespace) -> None:
+    """A child process: run one optional variant, write its result."""
+    run = {"pactwatch": variant_pactwatch, "extract": variant_extract,
+           "ours": functools.partial(variant_extract, ours=True)}[args.variant]
+    Path(args.out).write_text(json.dumps(run(args)))
+
+
+def main() -> None:
+    args = parse_args()
+    if args.variant:
+        run_child(args)
         return
+    import _report
+    from _production import Production
 
     sizes = [int(x) for x in args.n.split(",")]
-    wanted = [v for v in VARIANTS if v in args.only.split(",")]
-    print(f"pactwatch ingest benchmark, {time.strftime('%Y-%m-%d %H:%M %Z')}: "
+    print(f"pactwatch fair ingest bench, {time.strftime('%Y-%m-%d %H:%M %Z')}: "
           f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    extra_env = {"PACTWATCH_BATCH_SIZE": str(args.batch_size)} if args.batch_size else {}
+          f"load average {os.getloadavg()[0]:.1f} (a shared machine: timings are noisy)",
+          flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="pactwatch-bench-"))
     everything: dict[int, dict[str, dict[str, Any]]] = {}
     try:
-        needs_prefect = any(v in wanted for v in ("sqlite", "postgresql"))
-        home = tmp / "prefect"
-        home.mkdir()
-        with prefect_server(home) if needs_prefect else contextlib.nullcontext() as url:
+        with Production(tmp).up() as production:
+            bench = Bench(args, production, tmp)
             for n in sizes:
-                everything[n] = bench_n(n, wanted, url, tmp, extra_env)
-                print_n(n, everything[n])
+                loads = [os.getloadavg()[0]]
+                everything[n] = bench.run(n)
+                loads.append(os.getloadavg()[0])
+                load = f"{min(loads):.1f}–{max(loads):.1f}"
+                _report.print_n(n, len(bench.extractable or ()), load, everything[n])
+                print_extras(everything[n])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if len(sizes) > 1:
-        print("\nscaling (articles/s, peak PSS MB):")
-        for name in wanted:
-            cells = [f"N={n}: {r[name]['articles'] / r[name]['wall']:.1f}/s "
-                     f"{r[name]['peak_pss'] / 1e6:.0f} MB" for n, r in everything.items()
-                     if name in r]
-            print(f"  {LABELS[name]:26} " + "   ".join(cells))
+    _report.print_targets(everything)
+    print_more(args)
+    unfair = [n for n, r in everything.items() if r["A"]["articles"] < r["A"]["expected"]]
+    if unfair:
+        print(f"\nFAIL: baseline A returned fewer documents than trafilatura extracts from the "
+              f"same pages at N = {unfair}: the comparison is not fair (see its log)")
+        sys.exit(1)
+
+
+def print_more(args: argparse.Namespace) -> None:
+    """Tagging, digest and (optionally) storage: quick figures of other parts."""
+    from _extras import digest_timing, tagging_mbps
 
     print(f"\ntagging (default watchlist, one core): {tagging_mbps():.1f} MB/s")
     if args.digest_articles:
