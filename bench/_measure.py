@@ -118,6 +118,7 @@ class TreeWatch:
         self.peaks = Peaks()
         self.seen: dict[int, tuple[str, float | None]] = {}  # pid: (role, start)
         self.gone: dict[int, float] = {}  # pid: first sample without it
+        self.named: set[int] = set()  # named by `rename`, never again by their command line
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -129,11 +130,7 @@ class TreeWatch:
             self.gone[p] = now
         total = without = 0
         for p in pids:
-            if p not in self.seen:
-                name = role(p)
-                if name == "forkserver" and self.seen.get(parent(p), ("",))[0] == name:
-                    name = "extraction worker"  # forked by the forkserver, same command line
-                self.seen[p] = (name, started_at(p))
+            self._name(p)
             name = self.seen[p][0]
             size = pss(p)
             old = self.peaks.per_process.get(p, (name, 0))[1]
@@ -144,6 +141,25 @@ class TreeWatch:
         self.peaks.total = max(self.peaks.total, total)
         self.peaks.total_without = max(self.peaks.total_without, without)
 
+    def _name(self, p: int) -> None:
+        """Name `p` at first sight, and again while it may not have exec'd its command yet."""
+        old, start = self.seen.get(p, ("?", None))
+        if p in self.named:
+            return
+        name = role(p)
+        if name == "forkserver" and self.seen.get(parent(p), ("",))[0] == name:
+            name = "extraction worker"  # forked by the forkserver, same command line
+        if name == "?" and old != "?":
+            name = old
+        self.seen[p] = (name, start if start is not None else started_at(p))
+
+    def rename(self, pid: int, name: str) -> None:
+        """Call `pid` `name` from now on (e.g. the flow-run process a worker started)."""
+        self.seen[pid] = (name, self.seen.get(pid, ("", started_at(pid)))[1])
+        self.named.add(pid)
+        if pid in self.peaks.per_process:
+            self.peaks.per_process[pid] = (name, self.peaks.per_process[pid][1])
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self._sample()
@@ -151,10 +167,10 @@ class TreeWatch:
 
     def reset(self) -> set[int]:
         """Forget the peaks so far and leave the processes now running out of the figures
-        (an idle worker, before the flow run it starts); return their pids."""
+        (an idle worker, before the flow run it starts); return the pids seen so far."""
         self.aside_pids = set(tree(self.pid))
         self.peaks = Peaks()
-        return set(self.aside_pids)
+        return self.aside_pids | set(self.seen)  # gone ones too: a new run's are new
 
     def first_new(self, known: set[int]) -> int | None:
         """The earliest-started process of the tree that is not in `known`."""

@@ -139,6 +139,8 @@ class Production:
         if state["state_type"] != "COMPLETED":
             raise RuntimeError(f"ingest run ended {state['state_type']}: {state['state']}")
         pid, lifetime = watch.first_new(known), None
+        if pid is not None:
+            watch.rename(pid, "flow run")
         deadline = time.monotonic() + 60
         while pid is not None and (lifetime := watch.lifetime(pid)) is None:
             if time.monotonic() > deadline:
@@ -164,6 +166,8 @@ class Production:
             "flow_wall": end - start,
             "pending_to_completed": end - min(pending) if pending else None,
             "process_to_completed": end - process[0] if process else None,
+            "pending_to_process": process[0] - min(pending) if process and pending else None,
+            "process_to_running": start - process[0] if process else None,
             "first_batch": min(batches) - start if batches else None,
             "first": min(stamps) - process[0] if stamps and process else None,
             "articles": len(stamps), "steady": steady_rate(stamps),

@@ -62,6 +62,13 @@ def print_n(n: int, distinct: int, load: str, results: dict[str, dict[str, Any]]
         d = results["deploy"]
         print(f"  deployment run: flow run start → end {d['flow_wall']:.1f} s; flow-run process "
               f"start → Completed {_f(d['process_to_completed'])} s")
+    for key in ("deploy", "noop"):
+        if key in results:
+            d = results[key]
+            print(f"  {'no-op' if key == 'noop' else 'deployment'} run timeline: worker took "
+                  f"it (Pending) → process started {_f(d['pending_to_process'], '.2f')} s → "
+                  f"flow run Running {_f(d['process_to_running'], '.2f')} s → Completed "
+                  f"{d['flow_wall']:.2f} s")
     print_fixed(results)
     print_processes(results)
 
