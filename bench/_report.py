@@ -42,7 +42,7 @@ def print_n(n: int, distinct: int, load: str, results: dict[str, dict[str, Any]]
           f"a document from {a['expected']} of them in memory (same HTML, options, config): "
           + ("OK" if a["articles"] >= a["expected"] else "FAIL"))
     print(f"  {'variant':30} {'docs':>5} {'whole s':>8} {'docs/s':>7} {'÷A':>5} "
-          f"{'steady/s':>8} {'÷A':>5} {'1st stored s':>12} {'tree PSS MB':>11}")
+          f"{'steady/s':>8} {'÷A':>5} {'1st stored s':>12} {'tree PSS MB':>11} {'load':>9}")
     whole_a, steady_a = rates(a)
     for key in ("A", "cli", "cli_pg", "deploy"):
         if key not in results:
@@ -53,11 +53,13 @@ def print_n(n: int, distinct: int, load: str, results: dict[str, dict[str, Any]]
         tree = f"{peaks.total / MB:.0f}"
         if peaks.total_without != peaks.total:
             tree += f" ({peaks.total_without / MB:.0f})"
+        load = "{:.1f}→{:.1f}".format(*r["load"]) if "load" in r else "-"
         print(f"  {LABELS[key]:30} {r['articles']:>5} {_f(r['wall']):>8} {_f(whole):>7} "
               f"{_ratio(whole, whole_a):>5} {_f(steady):>8} {_ratio(steady, steady_a):>5} "
-              f"{_f(r.get('first')):>12} {tree:>11}")
+              f"{_f(r.get('first')):>12} {tree:>11} {load:>9}")
     print("  (whole: process start → exit; steady: items done after the first ÷ first → last "
-          "completion; tree PSS in brackets: without the CLI's temporary Prefect server)")
+          "completion;\n   tree PSS in brackets: without the CLI's temporary Prefect server; "
+          "load: 1-minute load average\n   at the start and end of each, on a shared machine)")
     if "deploy" in results:
         d = results["deploy"]
         print(f"  deployment run: flow run start → end {d['flow_wall']:.1f} s; flow-run process "

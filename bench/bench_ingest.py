@@ -128,29 +128,35 @@ class Bench:
                                                      [site.url(i) for i in every], work)
             out: dict[str, dict[str, Any]] = {}
             self.step(n, "A: trafilatura CLI")
-            out["A"] = _fair.run_trafilatura(work / "urls.txt", work)
+            out["A"] = self.done(_fair.run_trafilatura(work / "urls.txt", work))
             out["A"]["expected"] = sum(self.extractable[i % len(site.files)] for i in range(n))
             self.step(n, "pactwatch ingest (CLI, temporary Prefect server)")
             env = self.env(work, f"sqlite:///{work / 'cli.db'}")
-            out["cli"] = _fair.run_pactwatch_cli(work / "sources.yaml", urls, env, work)
+            out["cli"] = self.done(_fair.run_pactwatch_cli(work / "sources.yaml", urls, env, work))
             if self.args.postgresql:
                 with postgres_database() as url:
                     if url is not None:
                         self.step(n, "pactwatch ingest (CLI) into PostgreSQL")
-                        out["cli_pg"] = _fair.run_pactwatch_cli(
-                            work / "sources.yaml", urls, self.env(work, url), work, "cli_pg")
+                        out["cli_pg"] = self.done(_fair.run_pactwatch_cli(
+                            work / "sources.yaml", urls, self.env(work, url), work, "cli_pg"))
             self.deployment(n, work, urls, out)
             self.optional(n, work, out)
         return out
 
     def step(self, n: int, what: str) -> None:
-        print(f"  N={n}: {what} … (load {os.getloadavg()[0]:.1f})", flush=True)
+        self.load_at_start = os.getloadavg()[0]
+        print(f"  N={n}: {what} … (load {self.load_at_start:.1f})", flush=True)
+
+    def done(self, result: dict[str, Any]) -> dict[str, Any]:
+        """`result` with the 1-minute load average at its start and end: on a shared machine
+        a side run in a busier minute looks slower, and the table shows it."""
+        return result | {"load": (self.load_at_start, os.getloadavg()[0])}
 
     def deployment(self, n: int, work: Path, urls: list[str], out: dict[str, Any]) -> None:
         database_url = f"sqlite:///{work / 'deploy.db'}"
         self.step(n, "pactwatch deployment (worker idle, run started through the API)")
         with self.production.worker(self.env(work, database_url), f"n{n}") as watch:
-            out["deploy"] = self.production.run(watch, urls, database_url)
+            out["deploy"] = self.done(self.production.run(watch, urls, database_url))
             self.step(n, "pactwatch deployment, again: nothing new")
             out["noop"] = self.production.run(watch, urls, database_url)
 
