@@ -93,7 +93,7 @@ def print_processes(results: dict[str, dict[str, Any]]) -> None:
     for key, r in results.items():
         if "peaks" in r and key in LABELS:
             cells = ", ".join(f"{name} {peak / MB:.0f}"
-                              for name, peak in sorted(r["peaks"].by_role().items()))
+                              for name, peak in sorted(r["peaks"].by_role().items()) if peak)
             print(f"    {LABELS[key]:30} {cells}")
 
 
