@@ -53,12 +53,19 @@ EXTERNAL_URLS = off
 TRAFILATURA_ARGS = ["--no-comments", "--precision", "--with-metadata", "--json"]
 
 
-def steady_rate(stamps: Iterable[float]) -> float | None:
-    """Items completed after the first completion ÷ seconds from the first to the last."""
+BATCH_SPREAD = 0.5  # seconds: pactwatch stamps a batch once per source, within milliseconds
+
+
+def steady_rate(stamps: Iterable[float], spread: float = 0.0) -> float | None:
+    """Items completed after the first completion ÷ seconds from the first to the last.
+
+    Stamps within `spread` of the first belong to the first completion (a stored batch is
+    stamped once per source it holds, a few milliseconds apart). None when there is only one.
+    """
     times = sorted(stamps)
-    if len(times) < 2 or times[-1] <= times[0]:
+    if len(times) < 2 or times[-1] <= times[0] + spread:
         return None
-    return sum(1 for t in times if t > times[0]) / (times[-1] - times[0])
+    return sum(1 for t in times if t > times[0] + spread) / (times[-1] - times[0])
 
 
 # --- A: trafilatura's command line ----------------------------------------------------------
@@ -172,6 +179,6 @@ def run_pactwatch_cli(sources: Path, urls: list[str], env: dict[str, str], work:
     totals = json.loads((work / f"{label}.out").read_text().strip().splitlines()[-1])
     stamps = stored_stamps(env["PACTWATCH_DATABASE_URL"], urls)
     return {"wall": wall, "articles": len(stamps), "totals": totals,
-            "steady": steady_rate(stamps),
+            "steady": steady_rate(stamps, BATCH_SPREAD),
             "first": min(stamps) - wall_started if stamps else None,
             "first_batch": _first_batch_from_prefect_db(home), "peaks": watch.peaks}

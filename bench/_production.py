@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _fair import BIN, OFFLINE, REPO, _epoch, steady_rate, stored_stamps
+from _fair import BATCH_SPREAD, BIN, OFFLINE, REPO, _epoch, steady_rate, stored_stamps
 from _measure import TreeWatch, clock
 
 POOL = "pactwatch"  # the pool prefect.yaml names
@@ -170,5 +170,5 @@ class Production:
             "process_to_running": start - process[0] if process else None,
             "first_batch": min(batches) - start if batches else None,
             "first": min(stamps) - process[0] if stamps and process else None,
-            "articles": len(stamps), "steady": steady_rate(stamps),
+            "articles": len(stamps), "steady": steady_rate(stamps, BATCH_SPREAD),
         }
