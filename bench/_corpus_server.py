@@ -1,9 +1,16 @@
-"""A loopback news site serving N real pages of ../shared/corpus for bench/bench_ingest.py.
+"""A loopback news site on four hosts serving N real pages of ../shared/corpus for the bench.
 
-The 238 pages of `extraction-benchmark/html/` and `news-pages/` are repeated under distinct
-URLs up to N: round r (pages r*238 … r*238+237) is the source `round-r`, announced by an RSS
-feed when r is even and by a news sitemap when r is odd. Pages go out gzip-encoded (as stored)
-when the client accepts it. Run as a script it prints its base URL on stdout and serves until
+The corpus has 238 distinct pages (100 of `extraction-benchmark/html/`, 138 of `news-pages/`;
+no two are byte-identical). Page i is the corpus page i mod 238 under its own URL, so past
+N = 238 pages repeat under new URLs. Neither side is favoured by that: trafilatura's CLI runs
+with its cross-document duplicate filter off (bench_ingest.py's config) and pactwatch fetches
+and extracts every URL before its store notices a copy.
+
+Four hosts, so that per-host politeness and connection pools work as with real sites: four
+ports on 127.0.0.1 (`extractors.urls.host_key` keys a host by scheme, name and port, so each
+port is a host of its own). Page i lives on host i mod 4, and each host announces its pages
+in one RSS feed (`/feed.xml`): feeds only. Pages go out gzip-encoded (as stored) when the
+client accepts it. Run as a script it prints the four base URLs on one line and serves until
 stdin closes, so the benchmark's processes share one server and none of them pays for it.
 
     python bench/_corpus_server.py --n 2000
@@ -28,6 +35,7 @@ from pactwatch.sample_site.server import LoopbackHTTPServer
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 BENCH = CORPUS / "extraction-benchmark" / "html"
 NEWS = CORPUS / "news-pages"
+HOSTS = 4
 
 
 def corpus_files() -> list[Path]:
@@ -36,12 +44,12 @@ def corpus_files() -> list[Path]:
 
 
 class BenchSite:
-    """URLs, listings and bodies of N pages; `serve()` runs it on 127.0.0.1."""
+    """URLs, feeds and bodies of N pages on HOSTS hosts; `serve()` runs them on 127.0.0.1."""
 
-    def __init__(self, n: int, base: str = "") -> None:
+    def __init__(self, n: int, bases: list[str] | None = None) -> None:
         self.files = corpus_files()
         self.n = n
-        self.base = base
+        self.bases = bases or [""] * HOSTS
         self.now = datetime.now(UTC)
 
     @cached_property
@@ -50,70 +58,53 @@ class BenchSite:
         return [f.read_bytes() for f in self.files]
 
     @property
-    def rounds(self) -> int:
-        return -(-self.n // len(self.files))
+    def distinct(self) -> int:
+        return min(self.n, len(self.files))
 
     def path(self, i: int) -> str:
-        r, k = divmod(i, len(self.files))
-        return f"/r{r}/{self.files[k].name.removesuffix('.html.gz')}-{i}.html"
+        return f"/a/{self.files[i % len(self.files)].name.removesuffix('.html.gz')}-{i}.html"
 
-    def page_index(self, path: str) -> int | None:
+    def url(self, i: int) -> str:
+        return self.bases[i % HOSTS] + self.path(i)
+
+    def page_index(self, host: int, path: str) -> int | None:
         try:
             i = int(path.rsplit("-", 1)[1].removesuffix(".html"))
         except (IndexError, ValueError):
             return None
-        return i if 0 <= i < self.n and self.path(i) == path else None
+        ok = 0 <= i < self.n and i % HOSTS == host and self.path(i) == path
+        return i if ok else None
 
     def urls(self) -> list[str]:
-        return [self.base + self.path(i) for i in range(self.n)]
+        return [self.url(i) for i in range(self.n)]
 
     def html(self, i: int) -> bytes:
         return gzip.decompress(self.packed[i % len(self.files)])
 
-    def listing(self, r: int) -> str:
-        return f"/feeds/r{r}.xml" if r % 2 == 0 else f"/sitemaps/r{r}.xml"
-
     def sources_yaml(self) -> str:
-        """One source per round; the bench measures throughput, so no per-host delay."""
-        sources = []
-        for r in range(self.rounds):
-            where = "feeds" if r % 2 == 0 else "sitemaps"
-            sources.append({"name": f"round-{r}", where: [self.base + self.listing(r)],
-                            "concurrency": 32, "delay": 0, "window_days": 7})
+        """One source per host, one feed each; throughput is measured, so no per-host delay
+        and no cap below N on the items taken per run."""
+        sources = [{"name": f"host-{h}", "feeds": [f"{self.bases[h]}/feed.xml"],
+                    "concurrency": 32, "delay": 0, "window_days": 7,
+                    "max_new_per_run": max(self.n, 1)} for h in range(HOSTS)]
         return yaml.safe_dump({"sources": sources}, sort_keys=False)
 
-    def render_listing(self, r: int) -> bytes:
-        size = len(self.files)
-        pages = range(r * size, min(self.n, (r + 1) * size))
-        when = [self.now - timedelta(minutes=i % size) for i in pages]
-        if r % 2 == 0:
-            items = "".join(
-                f"<item><title>page {i}</title><link>{self.base}{self.path(i)}</link>"
-                f"<pubDate>{format_datetime(t)}</pubDate></item>"
-                for i, t in zip(pages, when, strict=True)
-            )
-            return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>Round {r}"
-                    f"</title>{items}</channel></rss>").encode()
-        urls = "".join(
-            f"<url><loc>{self.base}{self.path(i)}</loc><news:news><news:publication>"
-            "<news:name>Bench</news:name><news:language>xx</news:language></news:publication>"
-            f"<news:publication_date>{t.isoformat()}</news:publication_date>"
-            f"<news:title>page {i}</news:title></news:news></url>"
-            for i, t in zip(pages, when, strict=True)
+    def render_feed(self, host: int) -> bytes:
+        items = "".join(
+            f"<item><title>page {i}</title><link>{self.url(i)}</link>"
+            f"<pubDate>{format_datetime(self.now - timedelta(seconds=i))}</pubDate></item>"
+            for i in range(host, self.n, HOSTS)
         )
-        return ("<?xml version='1.0' encoding='UTF-8'?>"
-                "<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9' "
-                f"xmlns:news='http://www.google.com/schemas/sitemap-news/0.9'>{urls}</urlset>"
-                ).encode()
+        return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>Host {host}"
+                f"</title>{items}</channel></rss>").encode()
 
-    def answer(self, raw_path: str, accept: str) -> tuple[int, dict[str, str], bytes]:
+    def answer(self, host: int, raw_path: str, accept: str) -> tuple[int, dict[str, str], bytes]:
         path = raw_path.split("?")[0]
         if path == "/robots.txt":
             return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nAllow: /\n"
-        for r in range(self.rounds):
-            if path == self.listing(r):
-                return 200, {"Content-Type": "application/xml"}, self.render_listing(r)
-        i = self.page_index(path)
+        if path == "/feed.xml":
+            return 200, {"Content-Type": "application/rss+xml"}, self.render_feed(host)
+        i = self.page_index(host, path)
         if i is None:
             return 404, {"Content-Type": "text/plain"}, b"not found"
         headers = {"Content-Type": "text/html"}
@@ -123,7 +114,7 @@ class BenchSite:
             return 200, headers, packed
         return 200, headers, gzip.decompress(packed)
 
-    def serve(self) -> LoopbackHTTPServer:
+    def serve_host(self, host: int) -> LoopbackHTTPServer:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -134,7 +125,7 @@ class BenchSite:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 status, headers, body = site.answer(
-                    self.path, self.headers.get("Accept-Encoding", "")
+                    host, self.path, self.headers.get("Accept-Encoding", "")
                 )
                 self.send_response(status)
                 for key, value in {**headers, "Content-Length": str(len(body))}.items():
@@ -143,10 +134,14 @@ class BenchSite:
                 self.wfile.write(body)
 
         server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
-        host, port = server.server_address[:2]
-        self.base = f"http://{host}:{port}"
+        address, port = server.server_address[:2]
+        self.bases[host] = f"http://{address}:{port}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
+
+    def serve(self) -> list[LoopbackHTTPServer]:
+        self.bases = list(self.bases)
+        return [self.serve_host(h) for h in range(HOSTS)]
 
 
 def main() -> None:
@@ -155,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     site = BenchSite(args.n)
     site.serve()
-    print(site.base, flush=True)
+    print(" ".join(site.bases), flush=True)
     sys.stdin.read()  # serve until the parent closes our stdin (or exits)
 
 
