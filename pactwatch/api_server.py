@@ -61,11 +61,14 @@ def prefect_api() -> Iterator[None]:
 def _start(port: int, log: object) -> subprocess.Popen[bytes]:
     prefect = Path(sys.executable).with_name("prefect")
     command = [str(prefect) if prefect.exists() else sys.executable, "server", "start",
-               "--host", "127.0.0.1", "--port", str(port), "--no-services", "--no-ui",
-               "--analytics-off", "--log-level", "WARNING"]
+               "--host", "127.0.0.1", "--port", str(port), "--no-ui", "--analytics-off",
+               "--log-level", "WARNING"]
     if not prefect.exists():
         command[1:1] = ["-m", "prefect"]
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    # The variable Prefect sets for its own temporary server: only the services that record
+    # what runs do (task runs, events), no scheduler or other background service.
+    env = {**os.environ, "PREFECT__SERVER_EPHEMERAL": "1"}
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
 
 
 def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: object) -> None:
