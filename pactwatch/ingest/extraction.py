@@ -30,11 +30,6 @@ from pactwatch.ingest.records import Extracted, Failure, Fetched
 from pactwatch.ingest.workers import map_resilient
 
 INLINE_EXTRACTION_BELOW = 8
-# A worker process is replaced after this many pages: extracting a large page leaves a worker
-# holding memory it never gives back (heap fragmentation), so without replacement each worker
-# grows to the size of the largest pages it has seen. A new worker is a fork of the preloaded
-# forkserver (`pactwatch.ingest.preload`): milliseconds, against seconds of extraction.
-PAGES_PER_WORKER = 100
 PAGES_PER_SUBMISSION = 4
 PRELOAD_WATCHLIST_ENV = "PACTWATCH_PRELOAD_WATCHLIST"  # read by `pactwatch.ingest.preload`
 MAX_MENTIONS_PER_ENTITY = 25  # mention rows stored per entity per article (see cap_mentions)
@@ -97,7 +92,7 @@ def start_workers(watchlist_file: Path, workers: int = 0) -> None:
 
 def _start(watchlist_file: str, workers: int) -> None:
     try:
-        pool = _pool(watchlist_file, workers, 0)
+        pool = _pool(watchlist_file, workers)
         for _ in range(workers):
             pool.submit(os.getpid)
     except (RuntimeError, OSError, BrokenProcessPool) as exc:
@@ -128,7 +123,7 @@ def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[t
     if len(jobs) < INLINE_EXTRACTION_BELOW or workers == 1:
         return _inline(jobs, watchlist_file)
     try:
-        pool = _pool(watchlist_file, workers, len(jobs))
+        pool = _pool(watchlist_file, workers)
     except (RuntimeError, OSError) as exc:
         log.warning("no extraction worker processes (%s); extracting in this process", exc)
         return _inline(jobs, watchlist_file)
@@ -239,36 +234,27 @@ def cap_mentions(mentions: Sequence[Any]) -> tuple[list[Any], list[str]]:
     return capped, [note]
 
 
-_POOLS: dict[tuple[str, int], tuple[ProcessPoolExecutor, int]] = {}  # pool, pages given
+_POOLS: dict[tuple[str, int], ProcessPoolExecutor] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def _pool(watchlist_file: str, workers: int, pages: int) -> ProcessPoolExecutor:
-    """The process pool for (watchlist, size), to which `pages` more pages are about to go.
-
-    A pool that has been given `PAGES_PER_WORKER` pages per worker is retired (it finishes
-    what it was given, then its workers exit) and a fresh one takes the new pages. Safe to
-    call from the threads of concurrent batches.
-    """
+def _pool(watchlist_file: str, workers: int) -> ProcessPoolExecutor:
+    """The process pool for (watchlist, size), one for the life of the process. Safe to call
+    from the threads of concurrent batches and of `start_workers`."""
     key = (watchlist_file, workers)
     with _POOLS_LOCK:
-        pool, given = _POOLS.get(key, (None, 0))
-        if pool is not None and given >= PAGES_PER_WORKER * workers:
-            pool.shutdown(wait=False)
-            pool, given = None, 0
-        if pool is None:
-            pool = ProcessPoolExecutor(
+        if key not in _POOLS:
+            _POOLS[key] = ProcessPoolExecutor(
                 workers, mp_context=_context(watchlist_file), initializer=_init_worker,
                 initargs=(watchlist_file,),
             )
-        _POOLS[key] = (pool, given + pages)
-        return pool
+        return _POOLS[key]
 
 
 def _retire(pool: ProcessPoolExecutor) -> None:
     """Forget a broken pool, so that the next batch gets a new one."""
     with _POOLS_LOCK:
-        for key, (known, _) in list(_POOLS.items()):
+        for key, known in list(_POOLS.items()):
             if known is pool:
                 del _POOLS[key]
 

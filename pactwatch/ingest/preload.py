@@ -5,8 +5,7 @@ every worker instead of being built again in each: the extraction modules, what 
 first use (jusText's stoplists of every language, ~27 MB; the public-suffix trie), and the tagger
 of the watchlist named by `extraction.PRELOAD_WATCHLIST_ENV` (set before the forkserver starts).
 `gc.freeze()` then moves all of it out of the garbage collector's reach, so that collections in
-the workers do not touch (and so copy) those pages. This keeps a worker's own memory to what its
-pages need, and lets a worker be replaced cheaply (`extraction.PAGES_PER_WORKER`).
+the workers do not touch (and so copy) those pages.
 """
 
 from __future__ import annotations
