@@ -158,8 +158,9 @@ def publish(totals: dict[str, Any], summary: dict[str, Any], problems: list[dict
 class _Batches:
     """Batches in flight across discovery waves: `IN_FLIGHT` at once, so that while one is
     extracted on every core the next is fetched and the previous one stored. Work is cut into
-    `batch_size` batches as it arrives; a part batch waits for the next wave's work, unless
-    `finish` is called. Adds each batch's outcome to the run's totals and per-source counts."""
+    `batch_size` batches as it arrives; a part batch goes at once when no batch is running (the
+    first wave's work never waits for the next wave's listings), else it waits for more work or
+    for `finish`. Adds each batch's outcome to the run's totals and per-source counts."""
 
     def __init__(self, settings: Settings, sources: list[Source], version: str,
                  totals: dict[str, Any], counts: dict[str, reports.SourceCounts]) -> None:
@@ -178,6 +179,9 @@ class _Batches:
         while len(self.waiting) >= size:
             self._submit(self.waiting[:size])
             del self.waiting[:size]
+        if self.waiting and not self.running:
+            self._submit(self.waiting)
+            self.waiting = []
 
     def finish(self) -> None:
         if self.waiting:
