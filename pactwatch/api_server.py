@@ -20,7 +20,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from extractors.errors import PactwatchError
 
@@ -59,12 +58,8 @@ def prefect_api() -> Iterator[None]:
 
 
 def _start(port: int, log: object) -> subprocess.Popen[bytes]:
-    prefect = Path(sys.executable).with_name("prefect")
-    command = [str(prefect) if prefect.exists() else sys.executable, "server", "start",
-               "--host", "127.0.0.1", "--port", str(port), "--no-ui", "--analytics-off",
-               "--log-level", "WARNING"]
-    if not prefect.exists():
-        command[1:1] = ["-m", "prefect"]
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+               "--port", str(port), "--no-ui", "--analytics-off", "--log-level", "WARNING"]
     # The variable Prefect sets for its own temporary server: only the services that record
     # what runs do (task runs, events), no scheduler or other background service.
     env = {**os.environ, "PREFECT__SERVER_EPHEMERAL": "1"}

@@ -129,10 +129,7 @@ def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[t
         return _inline(jobs, watchlist_file)
 
     def spare() -> Executor:
-        return ProcessPoolExecutor(
-            1, mp_context=_context(watchlist_file), initializer=_init_worker,
-            initargs=(watchlist_file,),
-        )
+        return _new_pool(watchlist_file, 1)
 
     # Biggest pages first, one page per submission: the workers finish together instead of
     # one of them idling while the other ends the batch on a heavy page.
@@ -244,11 +241,16 @@ def _pool(watchlist_file: str, workers: int) -> ProcessPoolExecutor:
     key = (watchlist_file, workers)
     with _POOLS_LOCK:
         if key not in _POOLS:
-            _POOLS[key] = ProcessPoolExecutor(
-                workers, mp_context=_context(watchlist_file), initializer=_init_worker,
-                initargs=(watchlist_file,),
-            )
+            _POOLS[key] = _new_pool(watchlist_file, workers)
         return _POOLS[key]
+
+
+def _new_pool(watchlist_file: str, workers: int) -> ProcessPoolExecutor:
+    """`workers` extraction processes, forked from the preloaded forkserver (`_context`)."""
+    return ProcessPoolExecutor(
+        workers, mp_context=_context(watchlist_file), initializer=_init_worker,
+        initargs=(watchlist_file,),
+    )
 
 
 def _retire(pool: ProcessPoolExecutor) -> None:
