@@ -240,12 +240,12 @@ def ingest_flow(
     """
     from flows import shards  # many sources on the pool: the workers share the run
 
-    if (shared := shards.fan_out_if_many(shard, sources_file, since, until)) is not None:
-        return shared
-    started = utcnow()
-    settings = load_settings()
+    started, settings = utcnow(), load_settings()
     path = Path(sources_file) if sources_file else settings.sources_file
-    sources = choose_sources(load_sources(path), shard or [], path.resolve())
+    configured = load_sources(path)
+    if shard is None and (planned := shards.shard_plan(configured, settings)):
+        return shards.fan_out(planned, sources_file, since, until)
+    sources = choose_sources(configured, shard or [], path.resolve())
     version = load_watchlist(settings.watchlist_file).version
     since_at = datetime.combine(since, time.min, UTC) if since else None
     until_at = datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None

@@ -20,7 +20,6 @@ import socket
 import time
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -30,10 +29,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 from prefect.runtime import deployment, flow_run
 
-from extractors.listings.sources import load_sources
+from extractors.listings.sources import Source
 from flows.ingest import previous_summary, publish, record
 from pactwatch.ingest import reports, shards
-from pactwatch.settings import load_settings
+from pactwatch.settings import Settings, load_settings
 from storage import runs
 from storage.db import transaction
 from storage.models import utcnow
@@ -60,30 +59,18 @@ def publish_shards(rows: list[dict[str, Any]]) -> None:
                           description="Per shard: sources, worker, final state, stored")
 
 
-def fan_out_if_many(
-    shard: list[str] | None, sources_file: str | None, since: date | None, until: date | None,
-) -> dict[str, Any] | None:
-    """The totals of this `ingest` run fanned out over the pool (`fan_out`), or None when it
-    ingests its sources itself: it is a shard, or does not fan out (`shard_plan`)."""
-    if shard is None and (planned := shard_plan(sources_file)):
-        return fan_out(planned, sources_file, since, until)
-    return None
-
-
 def shard_identity(names: list[str]) -> dict[str, Any]:
     """What a shard's ingest record carries for its parent: its flow run and worker."""
     worker = load_settings().worker_name or socket.gethostname()
     return shards.identity(str(flow_run.id), worker, names)
 
 
-def shard_plan(sources_file: str | None) -> list[list[str]]:
+def shard_plan(sources: list[Source], settings: Settings) -> list[list[str]]:
     """The shards of this run, or [] to ingest here: only a deployment run (on the pool, where
     workers can take shards) with more sources than `shard_sources` fans out."""
-    settings = load_settings()
     if deployment.id is None or settings.shard_sources <= 0:
         return []
-    return shards.plan(load_sources(Path(sources_file or settings.sources_file)),
-                       settings.shard_sources)
+    return shards.plan(sources, settings.shard_sources)
 
 
 def fan_out(

@@ -97,10 +97,13 @@ def test_an_ingest_outside_a_deployment_never_fans_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.shards import shard_plan
+    from pactwatch.settings import load_settings
 
     path = tmp_path / "many.yaml"
     many = [_source(f"s{i}", f"http://h{i}.test/f") for i in range(10)]
     entries = [s.model_dump(mode="json", exclude_defaults=True) for s in many]
     path.write_text(yaml.safe_dump({"sources": entries}), encoding="utf-8")
     monkeypatch.setenv("PACTWATCH_SHARD_SOURCES", "2")
-    assert shard_plan(str(path)) == []  # `pactwatch ingest`, `make demo`: no deployment
+    settings = load_settings()
+    # `pactwatch ingest`, `make demo`: no deployment
+    assert shard_plan(load_sources(path), settings) == []
