@@ -11,11 +11,15 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
 install: $(STAMP)
 
+# Bytecode is compiled at install time: where PYTHONDONTWRITEBYTECODE is set (containers, this
+# project's CI machine) Python would otherwise compile every module again in every process, and
+# every flow run is a new process (measured here: `import prefect` 3.3 s -> 1.9 s).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv || true
-	if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'; \
+	if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]'; \
 	else $(BIN)/python -m pip install -q -e '.[dev]'; fi
+	$(BIN)/python -m compileall -q pactwatch flows extractors storage >/dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)
