@@ -50,6 +50,8 @@ def role(pid: int) -> str:
     """A short name for a process of the trees measured here."""
     cmd = cmdline(pid)
     for needle, name in (("resource_tracker", "tracker"), ("forkserver", "forkserver"),
+                         ("prestart --serve", "flow-run server"),
+                         ("pactwatch.prestart", "flow-run launcher"),
                          ("server start", "prefect server"), ("uvicorn", "prefect server"),
                          ("prefect.server", "prefect server"), ("worker start", "prefect worker"),
                          ("pactwatch worker", "pactwatch worker"), ("prefect.engine", "flow run"),
@@ -147,8 +149,9 @@ class TreeWatch:
         if p in self.named:
             return
         name = role(p)
-        if name == "forkserver" and self.seen.get(parent(p), ("",))[0] == name:
-            name = "extraction worker"  # forked by the forkserver, same command line
+        forked = {"forkserver": "extraction worker", "flow-run server": "flow run"}
+        if name in forked and self.seen.get(parent(p), ("",))[0] == name:
+            name = forked[name]  # forked by the server, same command line
         if name == "?" and old != "?":
             name = old
         self.seen[p] = (name, start if start is not None else started_at(p))

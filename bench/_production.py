@@ -139,8 +139,8 @@ class Production:
         if state["state_type"] != "COMPLETED":
             raise RuntimeError(f"ingest run ended {state['state_type']}: {state['state']}")
         pid, lifetime = watch.first_new(known), None
-        if pid is not None:
-            watch.rename(pid, "flow run")
+        if pid is not None and watch.seen.get(pid, ("",))[0] != "flow-run launcher":
+            watch.rename(pid, "flow run")  # started cold: `python -m prefect.engine`
         deadline = time.monotonic() + 60
         while pid is not None and (lifetime := watch.lifetime(pid)) is None:
             if time.monotonic() > deadline:

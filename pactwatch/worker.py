@@ -15,6 +15,12 @@ A second signal at least a second after the first cuts the grace short (a `make`
 forwards the SIGTERM it got itself, so one `kill` of the group arrives twice at once).
 The exit status is 0 after a requested stop, else the worker's own.
 
+Beside the worker runs its flow-run server (pactwatch/prestart.py): one process that has
+imported Prefect and the flows, from which each flow run is forked, so that a run is Running
+about a second after the worker takes it instead of after a new interpreter's imports. It is
+started again should it die (runs start cold meanwhile); on a stop it takes no new runs and
+ends after its last.
+
 The worker also has a name (`--name`, default `pactwatch-<machine>-<pid>`), passed to its flow
 runs as PACTWATCH_WORKER_NAME: a shard of a fanned-out ingest records which worker ran it.
 """
@@ -27,15 +33,19 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from types import FrameType
 
 import psutil
 
+from pactwatch.prestart import SOCKET_ENV
+
 TERM_WAIT = 5.0  # seconds between SIGTERM and SIGKILL for what outlives the grace period
 SAME_REQUEST = 1.0  # signals this close to the first one are the same request
 POLL = 0.2
+RESTART_AFTER = 30.0  # seconds between starts of the flow-run server, should it keep dying
 
 
 def worker_command(pool: str, extra: Sequence[str] = ()) -> list[str]:
@@ -87,40 +97,90 @@ class StopRequests:
 def supervise(command: Sequence[str], grace: float) -> int:
     """Run `command` until it exits or we are asked to stop; return the exit status to use."""
     stop = StopRequests()
-    stop.install()  # handled, not ignored: the child starts with both signals at their defaults
-    child = subprocess.Popen(list(command), start_new_session=True,
-                             env=run_environment(command, os.environ))
-    tree = Tree(child.pid)
+    stop.install()  # handled, not ignored: the children start with both signals at their defaults
+    with tempfile.TemporaryDirectory(prefix="pactwatch-worker-") as directory:
+        environ = run_environment(command, os.environ)
+        prestart = os.path.join(directory, "flow-runs.sock")
+        server = FlowRunServer(prestart, environ)
+        child = subprocess.Popen(list(command), start_new_session=True,
+                                 env={**environ, SOCKET_ENV: prestart})
+        return _watch(child, server, Tree(child.pid, server.pid), stop, grace)
+
+
+class FlowRunServer:
+    """The process flow runs are forked from (pactwatch/prestart.py), started again if it dies:
+    until then flow runs start cold, as `python -m prefect.engine`."""
+
+    def __init__(self, path: str, environ: Mapping[str, str]) -> None:
+        self.command = [sys.executable, "-m", "pactwatch.prestart", "--serve", path]
+        self.path, self.environ = path, dict(environ)
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        self.started = time.monotonic()
+        return subprocess.Popen(self.command, start_new_session=True, env=self.environ)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def keep_up(self, tree: Tree) -> None:
+        if self.process.poll() is not None and time.monotonic() - self.started > RESTART_AFTER:
+            self.process = self._start()
+            tree.add_root(self.process.pid)
+
+    def send_signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self) -> None:
+        self.process.wait()
+
+
+def _watch(child: subprocess.Popen[bytes], server: FlowRunServer, tree: Tree,
+           stop: StopRequests, grace: float) -> int:
     while child.poll() is None and stop.count == 0:
         tree.remember()
+        server.keep_up(tree)
         time.sleep(POLL)
     if stop.count == 0:
         tree.end(0.0, stop)  # the worker ended on its own; end what it leaves behind
+        server.wait()
         return child.returncode
     tree.remember()
-    with contextlib.suppress(ProcessLookupError):
-        child.send_signal(signal.SIGTERM)
+    for process in (child, server):  # the server takes no new runs; it ends after its last
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + grace
     while child.poll() is None and time.monotonic() < deadline and stop.count < 2:
         tree.remember()
         time.sleep(POLL)
     tree.end(deadline - time.monotonic(), stop)
     child.wait()
+    server.wait()
     return 0
 
 
 class Tree:
-    """The worker and every process it started, remembered while they can still be found."""
+    """The worker, the flow-run server (pactwatch/prestart.py) and every process they started,
+    remembered while they can still be found."""
 
-    def __init__(self, pid: int) -> None:
-        self.root = psutil.Process(pid)
-        self.known: dict[int, psutil.Process] = {pid: self.root}
+    def __init__(self, *pids: int) -> None:
+        self.roots = [psutil.Process(pid) for pid in pids]
+        self.known: dict[int, psutil.Process] = {root.pid: root for root in self.roots}
+
+    def add_root(self, pid: int) -> None:
+        with contextlib.suppress(psutil.Error):
+            self.roots.append(psutil.Process(pid))
+            self.known[pid] = self.roots[-1]
 
     def remember(self) -> None:
-        """Note the worker's current descendants (they are re-parented once it exits)."""
-        with contextlib.suppress(psutil.Error):
-            for process in self.root.children(recursive=True):
-                self.known.setdefault(process.pid, process)
+        """Note the roots' current descendants (they are re-parented once a root exits)."""
+        for root in self.roots:
+            with contextlib.suppress(psutil.Error):
+                for process in root.children(recursive=True):
+                    self.known.setdefault(process.pid, process)
 
     def alive(self) -> list[psutil.Process]:
         return [p for p in self.known.values() if running(p)]
