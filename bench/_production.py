@@ -1,14 +1,14 @@
 """pactwatch as production runs it: a running Prefect server, `make deploy`, a process worker.
 
 The server, the deployment and the worker are up and idle before anything is timed, as in
-production. A run is started through the API (what a schedule does), and timed three ways:
-the flow-run process the worker starts, from its start to its exit (seen in the worker's
-process tree through /proc; with `pactwatch worker` it is the launcher of a run forked from
-the worker's flow-run server, pactwatch/prestart.py, which was up and idle before); the flow run's own start_time → end_time (API); and steady
-state from the stored batches in the database, as for the command line. First-batch latency
-is the flow run's start_time → the first `process` task run's start_time (API). A second
-run with nothing new is the no-op figure: Pending (the worker took it) → Completed, from the
-run's state history.
+production. A run is started through the API (what a schedule does), and timed three ways: the
+flow-run process the worker starts, from its start to its exit (seen in the worker's process
+tree through /proc; with `pactwatch worker` it is the launcher of a run forked from the worker's
+flow-run server, pactwatch/prestart.py, which was up and idle before); the flow run's own
+start_time → end_time (API); and steady state from the stored batches in the database, as for
+the command line. First-batch latency is the flow run's start_time → the first `process` task
+run's start_time (API). A second run with nothing new is the no-op figure: Pending (the worker
+took it) → Completed, from the run's state history.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ Beside the worker runs its flow-run server (pactwatch/prestart.py): one process 
 imported Prefect and the flows, from which each flow run is forked, so that a run is Running
 about a second after the worker takes it instead of after a new interpreter's imports. It is
 started again should it die (runs start cold meanwhile); on a stop it takes no new runs and
-ends after its last.
+ends after its last. Both children get SIGTERM should this process die without stopping them
+(killed outright: Linux's parent-death signal).
 
 The worker also has a name (`--name`, default `pactwatch-<machine>-<pid>`), passed to its flow
 runs as PACTWATCH_WORKER_NAME: a shard of a fanned-out ingest records which worker ran it.
@@ -28,6 +29,7 @@ runs as PACTWATCH_WORKER_NAME: a shard of a fanned-out ingest records which work
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -45,6 +47,7 @@ from pactwatch.prestart import SOCKET_ENV
 TERM_WAIT = 5.0  # seconds between SIGTERM and SIGKILL for what outlives the grace period
 SAME_REQUEST = 1.0  # signals this close to the first one are the same request
 POLL = 0.2
+PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 RESTART_AFTER = 30.0  # seconds between starts of the flow-run server, should it keep dying
 
 
@@ -103,8 +106,19 @@ def supervise(command: Sequence[str], grace: float) -> int:
         prestart = os.path.join(directory, "flow-runs.sock")
         server = FlowRunServer(prestart, environ)
         child = subprocess.Popen(list(command), start_new_session=True,
-                                 env={**environ, SOCKET_ENV: prestart})
+                                 env={**environ, SOCKET_ENV: prestart},
+                                 preexec_fn=END_WITH_SUPERVISOR)
         return _watch(child, server, Tree(child.pid, server.pid), stop, grace)
+
+
+def _end_with_supervisor() -> None:
+    """In a child, before it runs its command: SIGTERM when this process ends, even killed
+    (Linux's parent-death signal), so neither the worker nor its flow-run server outlives a
+    supervisor that could not stop them; runs already going finish on their own."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+END_WITH_SUPERVISOR = _end_with_supervisor if sys.platform == "linux" else None
 
 
 class FlowRunServer:
@@ -120,7 +134,8 @@ class FlowRunServer:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
         self.started = time.monotonic()
-        return subprocess.Popen(self.command, start_new_session=True, env=self.environ)
+        return subprocess.Popen(self.command, start_new_session=True, env=self.environ,
+                                preexec_fn=END_WITH_SUPERVISOR)
 
     @property
     def pid(self) -> int:

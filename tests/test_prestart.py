@@ -1,10 +1,11 @@
 """Flow runs forked from `pactwatch worker`'s flow-run server (pactwatch/prestart.py).
 
-A real `prefect server` (`make server`), a deployment whose command is the launcher (as the
-work pool's command in prefect.yaml), and `pactwatch worker`: a run is forked from the server
-and completes; killing the launcher the worker started crashes the run and ends everything the
-run started; killing the server mid-run crashes that run (saying why) and later runs still
-work. The deployments' own flows run this way in tests/test_deploy.py and tests/test_fanout.py.
+A real `prefect server` (`make server`), a deployment whose command is the launcher (as the work
+pool's command in prefect.yaml), and `pactwatch worker`: a run is forked from the server and
+completes; killing the launcher the worker started crashes the run and ends everything the run
+started; killing the server mid-run crashes that run (saying why) and later runs still work; a
+`pactwatch worker` killed outright takes its Prefect worker and server with it. The deployments'
+own flows run this way in tests/test_deploy.py and tests/test_fanout.py.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def worker(server: Server, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
             time.sleep(0.2)
         yield process
     finally:
-        _stop(process)
+        if process.poll() is None:
+            _stop(process)
 
 
 def _serving(worker: subprocess.Popen[bytes]) -> bool:
@@ -181,3 +183,17 @@ def _alive(process: psutil.Process, timeout: float) -> bool:
     with contextlib.suppress(psutil.Error):
         os.kill(process.pid, signal.SIGKILL)
     return True
+
+
+def test_a_killed_supervisor_takes_its_worker_and_server_with_it(
+    server: Server, worker: subprocess.Popen[bytes]  # noqa: F811
+) -> None:
+    children = psutil.Process(worker.pid).children()
+    assert sorted("--serve" in p.cmdline() for p in children) == [False, True]  # worker, server
+    worker.kill()  # SIGKILL: `pactwatch worker` can pass nothing on
+    _, alive = psutil.wait_procs(children, timeout=60)
+    left = [p.cmdline() for p in alive]
+    for process in alive:  # what a failure leaves behind
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    assert left == []
