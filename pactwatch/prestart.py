@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import signal
 import socket
 import sys
@@ -120,8 +121,6 @@ class Server:
         self.stopping = False
 
     def run(self) -> None:
-        import selectors
-
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         with selectors.DefaultSelector() as selector:
@@ -143,35 +142,44 @@ class Server:
 
     def _accept(self) -> socket.socket | None:
         connection, _ = self.listener.accept()
-        fds: list[int] = []
         try:
-            message, fds, _, _ = socket.recv_fds(connection, MAX_REQUEST, 3)
+            pid = self._fork(connection)
+        except (OSError, ValueError) as error:
+            print(f"pactwatch.prestart: a launcher's request failed: {error}", file=sys.stderr)
+            connection.close()
+            return None
+        self.children[pid] = connection  # reaped whatever happens next
+        try:
+            connection.send(str(pid).encode())
+        except OSError:
+            _signal(pid, signal.SIGKILL)  # its launcher is gone: nobody would watch the run
+        return connection
+
+    def _fork(self, connection: socket.socket) -> int:
+        """Read a launcher's request and fork the child that runs it; the child's pid."""
+        message, fds, _, _ = socket.recv_fds(connection, MAX_REQUEST, 3)
+        try:
             request = json.loads(message)
             pid = os.fork()
             if pid == 0:
                 connection.close()  # only the launcher's end may keep the connection open
                 self._child(request, fds)
-            connection.send(str(pid).encode())
-        except (OSError, ValueError) as error:
-            print(f"pactwatch.prestart: a launcher's request failed: {error}", file=sys.stderr)
-            connection.close()
-            return None
+            return pid
         finally:
             for fd in fds:
                 os.close(fd)
-        self.children[pid] = connection
-        return connection
 
-    def _launcher_readable(self, selector: object, connection: socket.socket) -> None:
+    def _launcher_readable(self, selector: selectors.BaseSelector,
+                           connection: socket.socket) -> None:
         """A launcher sends nothing after its request: readable means it is gone."""
         if connection.recv(64):
             return
-        selector.unregister(connection)  # type: ignore[attr-defined]
+        selector.unregister(connection)
         for pid, launcher in self.children.items():
             if launcher is connection:
                 _signal(pid, signal.SIGKILL)
 
-    def _reap(self, selector: object) -> None:
+    def _reap(self, selector: selectors.BaseSelector) -> None:
         while self.children:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
@@ -184,7 +192,7 @@ class Server:
             except OSError:
                 pass  # the launcher is gone already
             try:
-                selector.unregister(launcher)  # type: ignore[attr-defined]
+                selector.unregister(launcher)
             except KeyError:
                 pass
             launcher.close()

@@ -98,6 +98,15 @@ def final_state(server: Server, run: str, timeout: float = 180) -> dict:  # noqa
     raise AssertionError(f"run {run} did not end in {timeout} s")
 
 
+def start_watched(server: Server, deployment: str, tmp_path: Path,  # noqa: F811
+                  seconds: int) -> tuple[str, psutil.Process]:
+    """Start a nap run that reports its process id; the run's id and, once it runs, its
+    process."""
+    marker = tmp_path / "pid"
+    run = start(server, deployment, seconds=seconds, marker=str(marker))
+    return run, psutil.Process(wait_for(marker))
+
+
 def wait_for(path: Path, timeout: float = 180) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -117,10 +126,7 @@ def test_a_run_is_forked_from_the_flow_run_server(
     server: Server, worker: subprocess.Popen[bytes], tmp_path: Path  # noqa: F811
 ) -> None:
     deployment = deploy_nap(server, tmp_path / "flows")
-    marker = tmp_path / "pid"
-    run = start(server, deployment, seconds=3, marker=str(marker))
-    flow_pid = wait_for(marker)
-    process = psutil.Process(flow_pid)
+    run, process = start_watched(server, deployment, tmp_path, seconds=3)
     assert process.ppid() == flow_run_server(worker).pid  # forked, not a new interpreter
     assert "--serve" in process.cmdline()
     assert final_state(server, run)["type"] == "COMPLETED"
@@ -132,9 +138,7 @@ def test_killing_the_launcher_crashes_the_run_and_ends_what_it_started(
     server: Server, worker: subprocess.Popen[bytes], tmp_path: Path  # noqa: F811
 ) -> None:
     deployment = deploy_nap(server, tmp_path / "flows")
-    marker = tmp_path / "pid"
-    run = start(server, deployment, seconds=600, marker=str(marker))
-    flow = psutil.Process(wait_for(marker))
+    run, flow = start_watched(server, deployment, tmp_path, seconds=600)
     launchers = [p for p in psutil.Process(worker.pid).children(recursive=True)
                  if p.cmdline()[-2:] == ["-m", "pactwatch.prestart"]]
     assert len(launchers) == 1
@@ -149,9 +153,7 @@ def test_a_run_outlives_no_server_and_the_next_one_runs(
     server: Server, worker: subprocess.Popen[bytes], tmp_path: Path  # noqa: F811
 ) -> None:
     deployment = deploy_nap(server, tmp_path / "flows")
-    marker = tmp_path / "pid"
-    run = start(server, deployment, seconds=600, marker=str(marker))
-    flow = psutil.Process(wait_for(marker))
+    run, flow = start_watched(server, deployment, tmp_path, seconds=600)
     flow_run_server(worker).kill()
     state = final_state(server, run)
     assert state["type"] == "CRASHED", state
