@@ -29,8 +29,11 @@ from types import FrameType
 from typing import NoReturn
 
 SOCKET_ENV = "PACTWATCH_PRESTART_SOCKET"
+# What the hourly ingest run needs. A forked run carries (in its PSS) half of every page it
+# shares with the server, used or not: the digest's and backfill's modules (scikit-learn, SciPy,
+# NumPy: 90 MB) are imported by their own, rarer runs instead.
 PRELOAD = ("prefect.engine", "prefect.flow_engine", "prefect.deployments.steps",
-           "flows.ingest", "flows.digest", "flows.backfill", "flows.shards")
+           "flows.ingest", "flows.shards")
 MAX_REQUEST = 1 << 20  # bytes: the launcher's environment, directory and arguments
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 

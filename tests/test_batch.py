@@ -448,12 +448,19 @@ def test_edited_copy_on_another_source_joins_the_story_by_fingerprint(sqlite_url
     assert story[pages[0][1]] == story[pages[1][1]] != story[pages[2][1]]
 
 
-def test_unguarded_main_module_falls_back_to_this_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("run_as", ["path", "module"])
+def test_workers_do_not_run_the_main_module_again(tmp_path: Path, run_as: str) -> None:
+    """multiprocessing would have each worker import the parent's main module again: a flow
+    run's is `prefect.engine` (all of Prefect, ~43 MB per worker). Here a main module with no
+    `if __name__` guard counts its runs: it runs once, and its batch is extracted by workers."""
     import subprocess
     import sys
 
-    script = tmp_path / "unguarded.py"  # no `if __name__ == "__main__":`: workers re-run it
+    runs = tmp_path / "runs"
+    script = tmp_path / "unguarded.py"
     script.write_text(
+        "from pathlib import Path\n"
+        f"with open({str(runs)!r}, 'a') as f: f.write('run\\n')\n"
         "from pactwatch.ingest import extraction, records\n"
         "from pactwatch.settings import load_settings\n"
         "from tests.servers import html_page\n"
@@ -464,8 +471,11 @@ def test_unguarded_main_module_falls_back_to_this_process(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     repo = Path(__file__).resolve().parents[1]
+    command = [str(script)] if run_as == "path" else ["-m", "unguarded"]
     done = subprocess.run(
-        [sys.executable, str(script)], cwd=repo, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(repo)},
+        [sys.executable, *command], cwd=repo, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{repo}"},
     )
     assert "RESULT 10 0" in done.stdout, done.stderr[-2000:]
+    assert runs.read_text() == "run\n"
+    assert "in this process" not in done.stderr  # no fallback: the workers did the batch

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
+import sys
 import threading
 import time
+import types
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -266,6 +268,33 @@ def _context(watchlist_file: str) -> Any:
     with the tagger of `watchlist_file` built), never a fork of a threaded Prefect worker (fork
     after threads can deadlock). The forkserver starts once per process, with the first pool."""
     os.environ.setdefault(PRELOAD_WATCHLIST_ENV, watchlist_file)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["pactwatch.ingest.preload"])
-    return context
+    _CONTEXT.set_forkserver_preload(["pactwatch.ingest.preload"])
+    return _CONTEXT
+
+
+class _WorkerProcess(ForkServerProcess):
+    """A forkserver process that is not told the parent's `__main__`.
+
+    multiprocessing has every new process import the parent's main module again (as
+    `__mp_main__`), so that functions defined there can be unpickled. A flow run's main module
+    is `prefect.engine` and the command line's is `pactwatch`'s script: each extraction worker
+    imported all of Prefect (measured: +43 MB per worker) for functions that all live in this
+    package. The main module is hidden only while the process is being launched.
+    """
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:  # noqa: N802 - multiprocessing's name
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = _NO_MAIN
+        try:
+            return ForkServerProcess._Popen(process_obj)
+        finally:
+            sys.modules["__main__"] = main
+
+
+class _WorkerContext(ForkServerContext):
+    Process = _WorkerProcess
+
+
+_NO_MAIN = types.ModuleType("__main__")  # no __spec__, no __file__: nothing to import again
+_CONTEXT = _WorkerContext()
