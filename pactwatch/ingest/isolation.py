@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from extractors.listings.sources import Source
 from pactwatch.ingest import archive, pipeline
+from pactwatch.ingest.memory import release_free_memory
 from pactwatch.ingest.records import Failure, Work
 from pactwatch.ingest.store import Stored
 from pactwatch.settings import Settings
@@ -49,6 +50,7 @@ def run_guarded(
                     type(exc).__name__)
         return _one_by_one(work, sources, settings, version)
     _release(settings.database_url, [w.url for w in work])
+    release_free_memory()  # the batch's pages and articles are garbage now
     return outcome
 
 

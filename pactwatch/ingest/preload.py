@@ -14,14 +14,21 @@ import gc
 import os
 
 import courlan
-from trafilatura.external import jt_stoplist_init
+import lxml.html
+from trafilatura.external import jt_stoplist_init, try_justext
 
 import extractors.article.extract  # noqa: F401 - loaded here to be shared by the workers
 import extractors.similarity  # noqa: F401
+from extractors.article import external_dates
 from pactwatch.ingest import extraction
 
 jt_stoplist_init()
 courlan.extract_domain("https://www.example.org/")
+# First uses that build something big: jusText's set of every stoplist's words (~15 MB: trafilatura
+# passes the words as a tuple that jusText turns into a set it caches), and dateparser's patterns
+# of every language it may try (~20 MB): a string no language reads makes it try them all.
+try_justext(lxml.html.fromstring("<html><body><p>.</p></body></html>"), None, None)
+external_dates.date_parser().get_date_data("0 pactwatch 0")
 
 if watchlist := os.environ.get(extraction.PRELOAD_WATCHLIST_ENV):
     try:

@@ -9,6 +9,8 @@ from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from pactwatch.ingest.memory import release_free_memory
+
 log = logging.getLogger(__name__)
 
 
@@ -84,4 +86,6 @@ def _workers_start(spare: Callable[[], Executor]) -> bool:
 
 
 def _run_chunk(func: Callable[[Any], Any], jobs: list[Any]) -> list[Any]:
-    return [func(job) for job in jobs]
+    results = [func(job) for job in jobs]
+    release_free_memory()  # the chunk's parse trees
+    return results
