@@ -29,11 +29,12 @@ from types import FrameType
 from typing import NoReturn
 
 SOCKET_ENV = "PACTWATCH_PRESTART_SOCKET"
-# What the hourly ingest run needs. A forked run carries (in its PSS) half of every page it
-# shares with the server, used or not: the digest's and backfill's modules (scikit-learn, SciPy,
+# What every hourly ingest run imports (with a flow call, Prefect's visualization module; with
+# the schema check, Alembic). A forked run carries (in its PSS) half of every page it shares
+# with the server, used or not: the digest's and backfill's modules (scikit-learn, SciPy,
 # NumPy: 90 MB) are imported by their own, rarer runs instead.
 PRELOAD = ("prefect.engine", "prefect.flow_engine", "prefect.deployments.steps",
-           "flows.ingest", "flows.shards")
+           "prefect.utilities.visualization", "storage.migrate", "flows.ingest", "flows.shards")
 MAX_REQUEST = 1 << 20  # bytes: the launcher's environment, directory and arguments
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
