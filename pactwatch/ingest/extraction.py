@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import types
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -53,7 +54,7 @@ def extract(
     only that page (a `Failure` saying so); where no worker processes can be started at
     all, the batch is extracted in this process.
     """
-    jobs = [(f.body, f.final_url, f.work.hints) for f in fetched]
+    jobs = [(f.packed, f.final_url, f.work.hints) for f in fetched]  # HTML inflated in the worker
     workers = workers or os.cpu_count() or 1
     results = _extract_all(jobs, str(watchlist_file), workers)
     extracted: list[Extracted] = []
@@ -183,7 +184,8 @@ def _init_worker(watchlist_file: str) -> None:
 
 
 def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | str:
-    """(article, mentions, SimHash, CPU seconds per step) of one page, or why it failed.
+    """(article, mentions, SimHash, CPU seconds per step) of one page (zlib-compressed HTML,
+    as `Fetched.packed`), or why it failed.
 
     The SimHash is computed here, in the worker, so that storing a batch (which holds
     SQLite's write lock) does not pay for it.
@@ -191,10 +193,10 @@ def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | s
     from extractors.article.extract import extract_article
     from extractors.similarity import fingerprint
 
-    body, url, hints = job
+    packed, url, hints = job
     started = time.process_time()
     try:
-        article = extract_article(body, url, hints)
+        article = extract_article(zlib.decompress(packed), url, hints)
     except ExtractionFailed as exc:
         return exc.reason
     except Exception as exc:  # noqa: BLE001 - a hostile page must not kill the batch
