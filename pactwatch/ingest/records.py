@@ -1,5 +1,5 @@
-"""The records a batch passes between its steps: plain, frozen data (a fetched page's HTML
-is kept compressed)."""
+"""The records a batch passes between its steps: plain data, no behaviour beyond keeping a
+fetched page's HTML compressed."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Fetched:
     A batch's pages wait in the flow's process while the batch before is extracted, two
     batches at a time: ~25 MB of HTML at 50 pages of the bench's real news pages (~250 KB
     each). Compressed (zlib level 1: 4.3 times smaller on those pages, 1.5 ms a page) they
-    cost a fifth of that; the extraction worker inflates each page (0.7 ms) as it takes it.
+    cost under a quarter of that; the extraction worker inflates each page (0.7 ms).
     """
 
     __slots__ = ("work", "final_url", "packed")
