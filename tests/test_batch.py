@@ -459,7 +459,6 @@ def test_workers_do_not_run_the_main_module_again(tmp_path: Path, run_as: str) -
     runs = tmp_path / "runs"
     script = tmp_path / "unguarded.py"
     script.write_text(
-        "from pathlib import Path\n"
         f"with open({str(runs)!r}, 'a') as f: f.write('run\\n')\n"
         "from pactwatch.ingest import extraction, records\n"
         "from pactwatch.settings import load_settings\n"

@@ -50,20 +50,6 @@ def run_batch(
     A URL that fails is a `Failure` in the outcome; only the database failing for longer than
     the store's retries raises.
     """
-    articles, failures = _fetch_and_extract(work, sources, settings, archived)
-    stored = store(articles, failures, settings.database_url, version)
-    briefs = [Brief(a.work, a.article.published, len(a.article.text)) for a in articles]
-    return BatchOutcome(stored, briefs, failures)
-
-
-def _fetch_and_extract(
-    work: Sequence[Work],
-    sources: Sequence[Source],
-    settings: Settings,
-    archived: Sequence[archive.WarcRecord],
-) -> tuple[list[Extracted], list[Failure]]:
-    """The batch's pages, extracted. The HTML (~250 KB a page on the bench's corpus, two
-    batches in flight) is freed here, before the batch is stored."""
     pages: list[records.Fetched] = []
     failures: list[Failure] = []
     if work:
@@ -80,7 +66,10 @@ def _fetch_and_extract(
     articles, unextracted = extraction.extract(
         pages, settings.watchlist_file, settings.workers, settings.keep_raw_html
     )
-    return articles, [*failures, *unextracted]
+    failures = [*failures, *unextracted]
+    stored = store(articles, failures, settings.database_url, version)
+    briefs = [Brief(a.work, a.article.published, len(a.article.text)) for a in articles]
+    return BatchOutcome(stored, briefs, failures)
 
 
 def store(
