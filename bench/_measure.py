@@ -83,6 +83,12 @@ def parent(pid: int) -> int:
     return int(fields[1]) if fields else 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time `pid` has used so far (0 once it is gone)."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / TICKS if fields else 0.0  # fields 14, 15
+
+
 def started_at(pid: int) -> float | None:
     """When `pid` started, on `clock()`."""
     fields = _stat(pid)
@@ -96,10 +102,19 @@ class Peaks:
     total: int = 0
     total_without: int = 0
     per_process: dict[int, tuple[str, int]] = field(default_factory=dict)  # pid: (role, peak)
+    cpu: dict[int, float] = field(default_factory=dict)  # pid: CPU seconds since the reset
 
     def largest(self, exclude: tuple[str, ...] = ()) -> tuple[str, int]:
         rows = [v for v in self.per_process.values() if v[0] not in exclude]
         return max(rows, key=lambda v: v[1], default=("-", 0))
+
+    def cpu_by_role(self) -> dict[str, float]:
+        """CPU seconds per role, summed over its processes (both extraction workers)."""
+        out: dict[str, float] = {}
+        for pid, seconds in self.cpu.items():
+            name = self.per_process.get(pid, ("?", 0))[0]
+            out[name] = out.get(name, 0.0) + seconds
+        return out
 
     def by_role(self) -> dict[str, int]:
         """The highest peak of each role (two extraction workers show as one row)."""
@@ -120,6 +135,7 @@ class TreeWatch:
         self.peaks = Peaks()
         self.seen: dict[int, tuple[str, float | None]] = {}  # pid: (role, start)
         self.gone: dict[int, float] = {}  # pid: first sample without it
+        self.cpu_base: dict[int, float] = {}  # pid: CPU seconds it had used at the reset
         self.named: set[int] = set()  # named by `rename`, never again by their command line
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -137,6 +153,8 @@ class TreeWatch:
             size = pss(p)
             old = self.peaks.per_process.get(p, (name, 0))[1]
             self.peaks.per_process[p] = (name, max(old, size))
+            if used := cpu_seconds(p):  # the last sample before a process exits counts
+                self.peaks.cpu[p] = used - self.cpu_base.get(p, 0.0)
             if p not in self.aside_pids:
                 total += size
                 without += 0 if name in self.aside else size
@@ -172,6 +190,7 @@ class TreeWatch:
         """Forget the peaks so far and leave the processes now running out of the figures
         (an idle worker, before the flow run it starts); return the pids seen so far."""
         self.aside_pids = set(tree(self.pid))
+        self.cpu_base = {p: cpu_seconds(p) for p in self.aside_pids}
         self.peaks = Peaks()
         return self.aside_pids | set(self.seen)  # gone ones too: a new run's are new
 

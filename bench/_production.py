@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 from _fair import BATCH_SPREAD, BIN, OFFLINE, REPO, _epoch, steady_rate, stored_stamps
-from _measure import TreeWatch, clock
+from _measure import TreeWatch, clock, cpu_seconds, tree
 
 POOL = "pactwatch"  # the pool prefect.yaml names
 NEVER = "0 0 1 1 *"  # the deployment's schedule: only the bench's own runs happen
@@ -61,6 +61,7 @@ class Production:
         self.env = {**os.environ, **OFFLINE, "PREFECT_HOME": str(tmp / "prefect-home"),
                     "PREFECT_UI_ENABLED": "false"}
         self.env.pop("PREFECT_API_URL", None)
+        self.server_pid = 0
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         for attempt in range(6):  # the server answers 503 while its SQLite file is busy
@@ -81,6 +82,7 @@ class Production:
         with open(self.tmp / "server.log", "w") as log:
             server = subprocess.Popen([*make, "server"], cwd=REPO, env=self.env, stdout=log,
                                       stderr=subprocess.STDOUT, start_new_session=True)
+        self.server_pid = server.pid
         try:
             self._wait_healthy(server)
             done = subprocess.run([*make, "deploy"], cwd=REPO, env=self.env,
@@ -133,6 +135,7 @@ class Production:
     def run(self, watch: TreeWatch, urls: list[str], database_url: str) -> dict[str, Any]:
         """One ingest run through the deployment, timed; the tree's peaks are of this run."""
         known = watch.reset()
+        server_cpu = self._server_cpu()
         deployment = self.call("GET", "/deployments/name/ingest/ingest")
         run = self.call("POST", f"/deployments/{deployment['id']}/create_flow_run", json={})
         while (state := self.call("GET", f"/flow_runs/{run['id']}"))["state_type"] not in FINAL:
@@ -142,12 +145,18 @@ class Production:
         pid, lifetime = watch.first_new(known), None
         if pid is not None and watch.seen.get(pid, ("",))[0] != "flow-run launcher":
             watch.rename(pid, "flow run")  # started cold: `python -m prefect.engine`
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a forked run leaves within 120 s (prestart)
         while pid is not None and (lifetime := watch.lifetime(pid)) is None:
             if time.monotonic() > deadline:
-                raise RuntimeError("the flow-run process did not exit within 60 s")
+                raise RuntimeError("the flow-run process did not exit within 180 s")
             time.sleep(0.1)
-        return self._timings(state, lifetime, urls, database_url) | {"peaks": watch.peaks}
+        return self._timings(state, lifetime, urls, database_url) | {
+            "peaks": watch.peaks, "server_cpu": self._server_cpu() - server_cpu}
+
+    def _server_cpu(self) -> float:
+        """CPU seconds the Prefect server's processes have used (it is outside the worker's
+        tree, but serves the run on the same cores)."""
+        return sum(cpu_seconds(p) for p in tree(self.server_pid))
 
     def _timings(self, flow: dict[str, Any], lifetime: tuple[float, float] | None,
                  urls: list[str], database_url: str) -> dict[str, Any]:
@@ -156,8 +165,9 @@ class Production:
         pending = [_epoch(s["timestamp"]) for s in states if s["type"] == "PENDING"]
         tasks = self.call("POST", "/task_runs/filter", json={
             "flow_runs": {"id": {"any_": [flow["id"]]}}, "limit": 200})
-        batches = [_epoch(t["start_time"]) for t in tasks
-                   if t["name"].startswith("process") and t.get("start_time")]
+        runs = [t for t in tasks if t["name"].startswith("process") and t.get("start_time")]
+        batches = [_epoch(t["start_time"]) for t in runs]
+        ended = [_epoch(t["end_time"]) for t in runs if t.get("end_time")]
         stamps = stored_stamps(database_url, urls)
         # the process's start and exit, moved onto the UTC clock the API's times are on
         offset = datetime.now(UTC).timestamp() - clock()
@@ -170,6 +180,11 @@ class Production:
             "pending_to_process": process[0] - min(pending) if process and pending else None,
             "process_to_running": start - process[0] if process else None,
             "first_batch": min(batches) - start if batches else None,
+            # where a run's time outside its steady state goes: flow start → first batch
+            # done, last batch done → flow end → process exit
+            "first_batch_done": min(ended) - start if ended else None,
+            "after_last_batch": end - max(ended) if ended else None,
+            "after_flow": process[1] - end if process else None,
             "first": min(stamps) - process[0] if stamps and process else None,
             "articles": len(stamps), "steady": steady_rate(stamps, BATCH_SPREAD),
         }

@@ -63,7 +63,10 @@ def print_n(n: int, distinct: int, load: str, results: dict[str, dict[str, Any]]
     if "deploy" in results:
         d = results["deploy"]
         print(f"  deployment run: flow run start → end {d['flow_wall']:.1f} s; flow-run process "
-              f"start → Completed {_f(d['process_to_completed'])} s")
+              f"start → Completed {_f(d['process_to_completed'])} s; first batch done "
+              f"{_f(d.get('first_batch_done'), '.2f')} s after the flow's start; flow end "
+              f"{_f(d.get('after_last_batch'), '.2f')} s after the last batch; process exit "
+              f"{_f(d.get('after_flow'), '.2f')} s after the flow's end")
     for key in ("deploy", "noop"):
         if key in results:
             d = results[key]
@@ -99,6 +102,15 @@ def print_processes(results: dict[str, dict[str, Any]]) -> None:
             cells = ", ".join(f"{name} {peak / MB:.0f}"
                               for name, peak in sorted(r["peaks"].by_role().items()) if peak)
             print(f"    {LABELS[key]:30} {cells}")
+    print("  CPU seconds per process during the run (all processes of a role summed):")
+    for key, r in results.items():
+        if "peaks" in r and key in LABELS:
+            cpu = r["peaks"].cpu_by_role()
+            if "server_cpu" in r:
+                cpu["prefect server"] = r["server_cpu"]
+            cells = ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(cpu.items())
+                              if seconds >= 0.05)
+            print(f"    {LABELS[key]:30} {cells} (total {sum(cpu.values()):.1f})")
 
 
 def _verdict(ok: bool | None) -> str:

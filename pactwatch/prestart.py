@@ -35,8 +35,12 @@ SOCKET_ENV = "PACTWATCH_PRESTART_SOCKET"
 # NumPy: 90 MB) are imported by their own, rarer runs instead.
 PRELOAD = ("prefect.engine", "prefect.flow_engine", "prefect.deployments.steps",
            "prefect.utilities.visualization", "storage.migrate", "flows.ingest", "flows.shards")
+# Seconds a finished run's process may spend in its exit hooks (Prefect sends the run's last
+# logs and events to the API there, retrying while the server is busy) before it leaves anyway.
+EXIT_GRACE = 120.0
 MAX_REQUEST = 1 << 20  # bytes: the launcher's environment, directory and arguments
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+EXITED = "exited"  # selector data of a child's pidfd
 
 
 # --- the launcher: the flow-run process the worker starts --------------------------------
@@ -122,6 +126,7 @@ class Server:
         self.listener.bind(path)
         self.listener.listen(16)
         self.children: dict[int, socket.socket] = {}  # running child -> its launcher
+        self.exits: dict[int, int] = {}  # running child -> a pidfd, readable once it exits
         self.stopping = False
 
     def run(self) -> None:
@@ -134,6 +139,9 @@ class Server:
                     if key.fileobj is self.listener and not self.stopping:
                         if connection := self._accept():
                             selector.register(connection, selectors.EVENT_READ)
+                            self._watch_exit(selector, connection)
+                    elif key.data is EXITED:
+                        pass  # reaped below
                     elif key.fileobj is not self.listener:
                         self._launcher_readable(selector, key.fileobj)  # type: ignore[arg-type]
                 self._reap(selector)
@@ -143,6 +151,18 @@ class Server:
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
+
+    def _watch_exit(self, selector: selectors.BaseSelector, launcher: socket.socket) -> None:
+        """Wake the loop the moment the launcher's child exits, so that the launcher (the
+        process its worker waits for) learns at once; without pidfds, within the loop's 0.2 s."""
+        pid = next((p for p, known in self.children.items() if known is launcher), None)
+        if pid is None or not hasattr(os, "pidfd_open"):
+            return
+        try:
+            self.exits[pid] = os.pidfd_open(pid)
+        except OSError:
+            return  # an old kernel, or the child is gone already: the poll reaps it
+        selector.register(self.exits[pid], selectors.EVENT_READ, EXITED)
 
     def _accept(self) -> socket.socket | None:
         connection, _ = self.listener.accept()
@@ -188,6 +208,9 @@ class Server:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 return
+            if (pidfd := self.exits.pop(pid, None)) is not None:
+                selector.unregister(pidfd)
+                os.close(pidfd)
             launcher = self.children.pop(pid, None)
             if launcher is None:
                 continue
@@ -209,6 +232,8 @@ class Server:
             self.listener.close()
             for launcher in self.children.values():
                 launcher.close()
+            for pidfd in self.exits.values():
+                os.close(pidfd)
             for signum in FORWARDED:
                 signal.signal(signum, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -245,22 +270,43 @@ def _run_engine(argv: list[str]) -> int:
     return 0
 
 
-def _end_process(code: int) -> NoReturn:
+def _end_process(code: int, grace: float = EXIT_GRACE) -> NoReturn:
     """What interpreter exit does (wait for non-daemon threads, atexit), then leave without
-    unwinding into the server's loop."""
+    unwinding into the server's loop.
+
+    At most `grace` seconds: the run has reported its final state by now, and a process that
+    never exits holds one of its worker's run slots until someone kills it. Prefect's exit
+    hooks wait on its API with no limit of their own.
+    """
     import atexit
     import threading
 
+    threading.Thread(target=_leave_after, args=(code, grace), name="exit-deadline",
+                     daemon=True).start()
     try:
         threading._shutdown()  # type: ignore[attr-defined]  # as multiprocessing's children do
         atexit._run_exitfuncs()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
+        _flush()
         os._exit(code)
+
+
+def _leave_after(code: int, grace: float) -> None:
+    import time
+
+    time.sleep(grace)
+    sys.stderr.write(f"pactwatch.prestart: the run's exit hooks (Prefect sending its last logs "
+                     f"and events) had not finished after {grace:.0f} s; leaving without them\n")
+    _flush()
+    os._exit(code)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
 
 
 if __name__ == "__main__":

@@ -211,3 +211,32 @@ def test_the_server_preloads_what_an_ingest_run_needs_and_not_the_digest() -> No
     done = subprocess.run([str(BIN / "python"), "-c", code], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert done.stdout.strip() == "['flows.ingest']", done.stderr[-2000:]
+
+
+EXIT_SCRIPT = textwrap.dedent("""
+    import atexit, sys, threading, time
+    from pactwatch import prestart
+
+    atexit.register(print, "exit hooks ran", flush=True)
+    if sys.argv[1] == "stuck":  # a thread the interpreter's exit would wait for forever
+        threading.Thread(target=time.sleep, args=(3600,)).start()
+    else:
+        threading.Thread(target=time.sleep, args=(0.5,)).start()
+    prestart._end_process(3, grace=float(sys.argv[2]))
+""")
+
+
+@pytest.mark.parametrize(("case", "grace"), [("stuck", 2), ("finishing", 60)])
+def test_a_finished_run_leaves_within_its_exit_grace(case: str, grace: int) -> None:
+    """A forked run's process ends like an interpreter (threads joined, exit hooks run), and
+    one whose exit hangs (Prefect draining logs to a busy API) still leaves, saying so, instead
+    of holding a worker slot."""
+    done = subprocess.run([str(BIN / "python"), "-c", EXIT_SCRIPT, case, str(grace)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr[-2000:]
+    if case == "stuck":
+        assert "had not finished after 2 s; leaving without them" in done.stderr
+        assert "exit hooks ran" not in done.stdout
+    else:
+        assert "exit hooks ran" in done.stdout
+        assert "leaving without them" not in done.stderr
