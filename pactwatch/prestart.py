@@ -29,10 +29,10 @@ from types import FrameType
 from typing import NoReturn
 
 SOCKET_ENV = "PACTWATCH_PRESTART_SOCKET"
-# What every hourly ingest run imports (with a flow call, Prefect's visualization module; with
-# the schema check, Alembic). A forked run carries (in its PSS) half of every page it shares
-# with the server, used or not: the digest's and backfill's modules (scikit-learn, SciPy,
-# NumPy: 90 MB) are imported by their own, rarer runs instead.
+# What every hourly ingest run imports (with a flow call, Prefect's visualization module). A
+# forked run carries (in its PSS) half of every page it shares with the server, used or not:
+# the digest's and backfill's modules (scikit-learn, SciPy, NumPy: 90 MB) are imported by their
+# own, rarer runs instead, and Alembic only by a run that finds the schema out of date.
 PRELOAD = ("prefect.engine", "prefect.flow_engine", "prefect.deployments.steps",
            "prefect.utilities.visualization", "storage.migrate", "flows.ingest", "flows.shards")
 # Seconds a finished run's process may spend in its exit hooks (Prefect sends the run's last

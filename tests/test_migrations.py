@@ -165,3 +165,19 @@ def test_an_unreachable_database_is_one_line_of_error() -> None:
 def test_the_db_commands_do_not_import_prefect() -> None:
     code = "import sys, pactwatch.cli; sys.exit('prefect' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_the_scripts_head_is_read_as_alembic_reads_it() -> None:
+    """`at_head` compares with `declared_head` (no Alembic); it must be Alembic's head."""
+    assert migrate.declared_head() == migrate.head()
+
+
+def test_a_run_on_a_schema_at_head_does_not_import_alembic(engine: Engine, db_url: str) -> None:  # noqa: F811
+    """Every flow run checks the schema: at head, that is one query and no Alembic (7 MB)."""
+    migrate.upgrade(engine)
+    code = ("import sys\nfrom storage.db import engine_for\nengine_for(sys.argv[1])\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))")
+    done = subprocess.run([sys.executable, "-c", code, db_url], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
