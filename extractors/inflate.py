@@ -38,7 +38,8 @@ class BoundedDecoder:
     """Undo Content-Encoding (gzip, deflate, br; stacked or not) without exceeding `cap` bytes.
 
     The decoded bytes are kept in memory (`finish` returns them) or, given `out`, written to
-    that file as they come (`finish` then returns b"").
+    that file as they come (`finish` then returns b""). A body kept in memory under one
+    encoding is also kept as it came (`encoded`), for a caller that would compress it again.
     """
 
     def __init__(
@@ -58,6 +59,7 @@ class BoundedDecoder:
         # Encodings are listed in the order applied, so they are undone in reverse.
         self.stages = [_Stage(url, name) for name in reversed(names)]
         self.chunks: list[bytes] = []
+        self.wire: list[bytes] | None = [] if len(self.stages) == 1 and out is None else None
         self.size = 0
         self.raw = 0
 
@@ -69,6 +71,8 @@ class BoundedDecoder:
         if self.raw > self.cap and self.stages:  # more compressed input than the cap: stop
             self.full = True
             return False
+        if self.wire is not None:
+            self.wire.append(data)
         over = False
         for stage in self.stages:
             data = stage.decode(data, self.cap)
@@ -88,6 +92,20 @@ class BoundedDecoder:
 
     def finish(self) -> bytes:
         return b"".join(self.chunks)
+
+    def encoded(self) -> tuple[str, bytes] | None:
+        """(Content-Encoding, the body as it came) of a whole body under one encoding, which
+        `decode` turns back into `finish()`'s bytes; None otherwise."""
+        if self.wire is None or self.full:
+            return None
+        return self.stages[0].name, b"".join(self.wire)
+
+
+def decode(encoding: str, data: bytes, cap: int = 1 << 31) -> bytes:
+    """A whole body under `encoding` decoded at once, as `BoundedDecoder` decodes it."""
+    decoder = BoundedDecoder("", encoding, cap)
+    decoder.feed(data)
+    return decoder.finish()
 
 
 class _Stage:

@@ -311,6 +311,35 @@ def test_pool_and_inline_extraction_agree() -> None:
     assert [e.article for e in pooled] == [e.article for e in inline]
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "br", "deflate", ""])
+def test_a_page_waits_as_it_came_and_extracts_the_same(encoding: str) -> None:
+    """A page sent compressed is held as sent (not inflated and compressed again), one sent
+    plain is compressed here; either way the worker extracts the page the server meant."""
+    import gzip
+    import zlib
+
+    import brotli
+
+    page = html_page("Talks on visiting forces, encoded")
+    sent = {"gzip": gzip.compress, "br": brotli.compress, "deflate": zlib.compress,
+            "": lambda body: body}[encoding](page)
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    with loopback({"/story": Route(200, sent, headers)}) as site:
+        work = [records.Work(site.url("/story"), "test")]
+        (fetched,), failures = fetching.fetch(work, [source_for(site.base_url)], SETTINGS)
+    assert failures == []
+    assert fetched.body == page
+    if encoding:
+        assert (fetched.encoding, fetched.packed) == (encoding, sent)
+    else:
+        assert fetched.encoding == "deflate" and len(fetched.packed) < len(page)
+    (extracted,), _ = extraction.extract([fetched], WATCHLIST, workers=1)
+    plain = records.Fetched(records.Work(fetched.work.url, "test"), fetched.final_url, page)
+    (expected,), _ = extraction.extract([plain], WATCHLIST, workers=1)
+    assert extracted.article == expected.article
+    assert "visiting forces" in extracted.article.text
+
+
 def _grandchildren() -> list[int]:
     """Processes whose parent is a child of this one: forkserver pool workers (Linux /proc)."""
     parents: dict[int, int] = {}

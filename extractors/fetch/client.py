@@ -69,6 +69,9 @@ class Page:
     status: int
     body: bytes
     headers: Mapping[str, str]
+    # (Content-Encoding, the body as sent) when it came compressed one way (`inflate.decode`
+    # gives `body` back): a caller that keeps pages compressed need not compress them again
+    encoded: tuple[str, bytes] | None = None
 
     @property
     def content_type(self) -> str:
@@ -81,6 +84,17 @@ class Page:
             if key.lower() == "charset" and value:
                 return value.strip("\"' ")
         return None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """One response: its headers (lower-case names), status, decoded body, and the body as
+    sent where it came under one Content-Encoding (`Page.encoded`)."""
+
+    headers: dict[str, str]
+    status: int
+    body: bytes = b""
+    encoded: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,9 +227,8 @@ class Fetcher:
         for _ in range(self.options.max_redirects + 1):
             self.guard(current)
             await self._check_robots(current)
-            response_headers, status, body = await self._get_with_retries(
-                current, headers, out, budget
-            )
+            answer = await self._get_with_retries(current, headers, out, budget)
+            response_headers, status, body = answer.headers, answer.status, answer.body
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:
                 nxt = urljoin(current, response_headers["location"])
                 if urlsplit(nxt).scheme not in ("http", "https"):
@@ -225,7 +238,7 @@ class Fetcher:
                 seen.add(nxt)
                 current = nxt
                 continue
-            page = Page(url, current, status, body, response_headers)
+            page = Page(url, current, status, body, response_headers, answer.encoded)
             if status >= 400:
                 raise FetchFailed(url, "http-status", f"HTTP {status}")
             if require_html and status != 304:
@@ -240,7 +253,7 @@ class Fetcher:
         out: BinaryIO | None = None,
         budget: _Budget | None = None,
         cap: int | None = None,
-    ) -> tuple[dict[str, str], int, bytes]:
+    ) -> _Answer:
         retries = self.options.retries
         for attempt in range(retries + 1):
             self.attempts[url] = self.attempts.get(url, 0) + 1
@@ -252,10 +265,9 @@ class Fetcher:
                     raise FetchFailed(url, kind, _describe(exc)) from None
                 await asyncio.sleep(_backoff(self.options.retry_backoff, attempt))
                 continue
-            response_headers, status, _ = result
-            if status in RETRY_STATUSES and attempt < retries:
+            if result.status in RETRY_STATUSES and attempt < retries:
                 await asyncio.sleep(
-                    _retry_after(response_headers) or _backoff(self.options.retry_backoff, attempt)
+                    _retry_after(result.headers) or _backoff(self.options.retry_backoff, attempt)
                 )
                 continue
             return result
@@ -268,7 +280,7 @@ class Fetcher:
         cap: int | None = None,
         out: BinaryIO | None = None,
         budget: _Budget | None = None,
-    ) -> tuple[dict[str, str], int, bytes]:
+    ) -> _Answer:
         """One request, in the host's turn. The body is kept in memory (a robots.txt read,
         `cap` given, keeps the first `cap` bytes of a larger body), or written to `out` (from
         its start: a retried download starts again) with the download cap."""
@@ -282,7 +294,7 @@ class Fetcher:
             async with self.client.stream("GET", url, headers=dict(headers)) as response:
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 if response.status_code >= 300:
-                    return response_headers, response.status_code, b""
+                    return _Answer(response_headers, response.status_code)
                 declared = response.headers.get("content-length", "")
                 if not prefix and declared.isdigit() and int(declared) > cap:
                     raise FetchFailed(url, "too-large", f"Content-Length {declared} > cap {cap}")
@@ -294,7 +306,8 @@ class Fetcher:
                 async for chunk in response.aiter_raw():
                     if not decoder.feed(chunk):
                         break
-                return response_headers, response.status_code, decoder.finish()
+                return _Answer(response_headers, response.status_code, decoder.finish(),
+                               decoder.encoded())
 
     @asynccontextmanager
     async def _turn(self, url: str, host: _Host) -> AsyncIterator[None]:
@@ -343,7 +356,8 @@ class Fetcher:
 
     async def _robots_get(self, url: str, cap: int) -> tuple[dict[str, str], int, bytes]:
         """A robots.txt request: retried like any, its body cut (not refused) at `cap`."""
-        return await _translated(url, self._get_with_retries(url, {}, cap=cap))
+        answer = await _translated(url, self._get_with_retries(url, {}, cap=cap))
+        return answer.headers, answer.status, answer.body
 
 
 def _deferred(url: str, host: _Host, limit: float) -> FetchFailed:

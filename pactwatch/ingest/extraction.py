@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 import types
-import zlib
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -26,6 +25,7 @@ import courlan
 
 from extractors.article.model import DateCandidate
 from extractors.errors import ExtractionFailed
+from extractors.inflate import decode
 from extractors.listings.discover import (
     canonical_url,
 )
@@ -54,7 +54,7 @@ def extract(
     only that page (a `Failure` saying so); where no worker processes can be started at
     all, the batch is extracted in this process.
     """
-    jobs = [(f.packed, f.final_url, f.work.hints) for f in fetched]  # HTML inflated in the worker
+    jobs = [(f.encoding, f.packed, f.final_url, f.work.hints) for f in fetched]  # decoded there
     workers = workers or os.cpu_count() or 1
     results = _extract_all(jobs, str(watchlist_file), workers)
     extracted: list[Extracted] = []
@@ -136,7 +136,7 @@ def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[t
 
     # Biggest pages first, one page per submission: the workers finish together instead of
     # one of them idling while the other ends the batch on a heavy page.
-    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0]))
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
     try:
         ordered, broke = map_resilient(
             _extract_one, [jobs[i] for i in order], pool, spare, PAGES_PER_SUBMISSION
@@ -183,9 +183,9 @@ def _init_worker(watchlist_file: str) -> None:
     tagger_for(watchlist_file)
 
 
-def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | str:
-    """(article, mentions, SimHash, CPU seconds per step) of one page (zlib-compressed HTML,
-    as `Fetched.packed`), or why it failed.
+def _extract_one(job: tuple[str, bytes, str, tuple[DateCandidate, ...]]) -> tuple | str:
+    """(article, mentions, SimHash, CPU seconds per step) of one page (compressed HTML, as
+    `Fetched` holds it), or why it failed.
 
     The SimHash is computed here, in the worker, so that storing a batch (which holds
     SQLite's write lock) does not pay for it.
@@ -193,10 +193,10 @@ def _extract_one(job: tuple[bytes, str, tuple[DateCandidate, ...]]) -> tuple | s
     from extractors.article.extract import extract_article
     from extractors.similarity import fingerprint
 
-    packed, url, hints = job
+    encoding, packed, url, hints = job
     started = time.process_time()
     try:
-        article = extract_article(zlib.decompress(packed), url, hints)
+        article = extract_article(decode(encoding, packed), url, hints)
     except ExtractionFailed as exc:
         return exc.reason
     except Exception as exc:  # noqa: BLE001 - a hostile page must not kill the batch
