@@ -187,4 +187,5 @@ class Production:
             "after_flow": process[1] - end if process else None,
             "first": min(stamps) - process[0] if stamps and process else None,
             "articles": len(stamps), "steady": steady_rate(stamps, BATCH_SPREAD),
+            "task_runs": len(tasks), "batches": len(runs),
         }

@@ -66,7 +66,8 @@ def print_n(n: int, distinct: int, load: str, results: dict[str, dict[str, Any]]
               f"start → Completed {_f(d['process_to_completed'])} s; first batch done "
               f"{_f(d.get('first_batch_done'), '.2f')} s after the flow's start; flow end "
               f"{_f(d.get('after_last_batch'), '.2f')} s after the last batch; process exit "
-              f"{_f(d.get('after_flow'), '.2f')} s after the flow's end")
+              f"{_f(d.get('after_flow'), '.2f')} s after the flow's end; "
+              f"{d.get('task_runs', '-')} task runs, {d.get('batches', '-')} of them batches")
     for key in ("deploy", "noop"):
         if key in results:
             d = results[key]
