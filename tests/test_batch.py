@@ -357,7 +357,7 @@ def _grandchildren() -> list[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_pool_survives_a_killed_worker(caplog: pytest.LogCaptureFixture) -> None:
     page = html_page("Talks on visiting forces", paragraphs=400)
-    urls = [f"http://x.example/{i}-story" for i in range(24)]
+    urls = [f"http://x.example/{i}-story" for i in range(64)]  # ~1 s: still running at 0.3 s
     fetched = [
         records.Fetched(records.Work(u, "t"), u, page.replace(b"Talks", f"Talks {i}".encode()))
         for i, u in enumerate(urls)
@@ -374,7 +374,7 @@ def test_pool_survives_a_killed_worker(caplog: pytest.LogCaptureFixture) -> None
     killer.start()
     extracted, failures = extraction.extract(fetched, WATCHLIST, workers=2)
     killer.join()
-    assert len(extracted) + len(failures) == 24
+    assert len(extracted) + len(failures) == 64
     assert all(f.reason == workers.WORKER_DIED for f in failures)
     assert len(failures) <= 1  # the killed worker's page at most; the rest recovered
     assert "worker died" in caplog.text

@@ -37,7 +37,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -84,17 +84,6 @@ class Page:
             if key.lower() == "charset" and value:
                 return value.strip("\"' ")
         return None
-
-
-@dataclass(frozen=True)
-class _Answer:
-    """One response: its headers (lower-case names), status, decoded body, and the body as
-    sent where it came under one Content-Encoding (`Page.encoded`)."""
-
-    headers: dict[str, str]
-    status: int
-    body: bytes = b""
-    encoded: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -228,7 +217,7 @@ class Fetcher:
             self.guard(current)
             await self._check_robots(current)
             answer = await self._get_with_retries(current, headers, out, budget)
-            response_headers, status, body = answer.headers, answer.status, answer.body
+            response_headers, status = answer.headers, answer.status
             if status in (301, 302, 303, 307, 308) and "location" in response_headers:
                 nxt = urljoin(current, response_headers["location"])
                 if urlsplit(nxt).scheme not in ("http", "https"):
@@ -238,7 +227,7 @@ class Fetcher:
                 seen.add(nxt)
                 current = nxt
                 continue
-            page = Page(url, current, status, body, response_headers, answer.encoded)
+            page = replace(answer, url=url)
             if status >= 400:
                 raise FetchFailed(url, "http-status", f"HTTP {status}")
             if require_html and status != 304:
@@ -253,7 +242,7 @@ class Fetcher:
         out: BinaryIO | None = None,
         budget: _Budget | None = None,
         cap: int | None = None,
-    ) -> _Answer:
+    ) -> Page:
         retries = self.options.retries
         for attempt in range(retries + 1):
             self.attempts[url] = self.attempts.get(url, 0) + 1
@@ -280,10 +269,10 @@ class Fetcher:
         cap: int | None = None,
         out: BinaryIO | None = None,
         budget: _Budget | None = None,
-    ) -> _Answer:
-        """One request, in the host's turn. The body is kept in memory (a robots.txt read,
-        `cap` given, keeps the first `cap` bytes of a larger body), or written to `out` (from
-        its start: a retried download starts again) with the download cap."""
+    ) -> Page:
+        """One request, in the host's turn, as a Page of `url`. The body is kept in memory (a
+        robots.txt read, `cap` given, keeps the first `cap` bytes of a larger body), or written
+        to `out` (from its start: a retried download starts again) with the download cap."""
         prefix = cap is not None
         if cap is None:
             cap = self.options.max_body_bytes if out is None else self.options.max_download_bytes
@@ -294,7 +283,7 @@ class Fetcher:
             async with self.client.stream("GET", url, headers=dict(headers)) as response:
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 if response.status_code >= 300:
-                    return _Answer(response_headers, response.status_code)
+                    return Page(url, url, response.status_code, b"", response_headers)
                 declared = response.headers.get("content-length", "")
                 if not prefix and declared.isdigit() and int(declared) > cap:
                     raise FetchFailed(url, "too-large", f"Content-Length {declared} > cap {cap}")
@@ -306,8 +295,8 @@ class Fetcher:
                 async for chunk in response.aiter_raw():
                     if not decoder.feed(chunk):
                         break
-                return _Answer(response_headers, response.status_code, decoder.finish(),
-                               decoder.encoded())
+                return Page(url, url, response.status_code, decoder.finish(), response_headers,
+                            decoder.encoded())
 
     @asynccontextmanager
     async def _turn(self, url: str, host: _Host) -> AsyncIterator[None]:
