@@ -363,8 +363,8 @@ def test_pool_survives_a_killed_worker(caplog: pytest.LogCaptureFixture) -> None
         for i, u in enumerate(urls)
     ]
     extraction.extract(fetched[:8], WATCHLIST, workers=2)  # start the pool
-    workers = _grandchildren()
-    assert workers
+    workers = list(extraction._pool(str(WATCHLIST), 2)._processes)  # this pool's, not another's
+    assert workers and set(workers) <= set(_grandchildren())
 
     def kill_a_worker() -> None:
         threading.Event().wait(0.3)
