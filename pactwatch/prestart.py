@@ -260,6 +260,9 @@ def _run_engine(argv: list[str]) -> int:
     from prefect.context import refresh_global_settings_context
     from prefect.logging.configuration import setup_logging
 
+    from pactwatch.ingest.memory import limit_arenas
+
+    limit_arenas()  # before the run starts any thread
     refresh_global_settings_context()
     setup_logging()
     sys.argv = ["prefect.engine", *argv]
