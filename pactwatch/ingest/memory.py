@@ -9,7 +9,7 @@ free pages returned (`malloc_trim`), at no measurable cost in time.
 A flow run's process also has a dozen threads (Prefect's event loops, the task runner's, each
 batch's fetch loop); glibc gives a thread that meets a busy heap an arena of its own, up to
 eight per core, and each arena keeps its own free blocks. Two arenas are plenty for threads that
-take turns on the GIL: a forked flow run's peak at N = 2,000 fell from 134–138 to 129 MB.
+take turns on the GIL: a forked flow run's peak at N = 2,000 fell from 134–138 to 127–134 MB.
 """
 
 from __future__ import annotations
