@@ -137,9 +137,7 @@ class Server:
             while not (self.stopping and not self.children):
                 for key, _ in selector.select(timeout=0.2):
                     if key.fileobj is self.listener and not self.stopping:
-                        if connection := self._accept():
-                            selector.register(connection, selectors.EVENT_READ)
-                            self._watch_exit(selector, connection)
+                        self._accept(selector)
                     elif key.data is EXITED:
                         pass  # reaped below
                     elif key.fileobj is not self.listener:
@@ -152,11 +150,10 @@ class Server:
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
 
-    def _watch_exit(self, selector: selectors.BaseSelector, launcher: socket.socket) -> None:
-        """Wake the loop the moment the launcher's child exits, so that the launcher (the
-        process its worker waits for) learns at once; without pidfds, within the loop's 0.2 s."""
-        pid = next((p for p, known in self.children.items() if known is launcher), None)
-        if pid is None or not hasattr(os, "pidfd_open"):
+    def _watch_exit(self, selector: selectors.BaseSelector, pid: int) -> None:
+        """Wake the loop the moment child `pid` exits, so that its launcher (the process the
+        worker waits for) learns at once; without pidfds, within the loop's 0.2 s."""
+        if not hasattr(os, "pidfd_open"):
             return
         try:
             self.exits[pid] = os.pidfd_open(pid)
@@ -164,20 +161,22 @@ class Server:
             return  # an old kernel, or the child is gone already: the poll reaps it
         selector.register(self.exits[pid], selectors.EVENT_READ, EXITED)
 
-    def _accept(self) -> socket.socket | None:
+    def _accept(self, selector: selectors.BaseSelector) -> None:
+        """Fork a run for the launcher that connects, and watch both the launcher and the run."""
         connection, _ = self.listener.accept()
         try:
             pid = self._fork(connection)
         except (OSError, ValueError) as error:
             print(f"pactwatch.prestart: a launcher's request failed: {error}", file=sys.stderr)
             connection.close()
-            return None
+            return
         self.children[pid] = connection  # reaped whatever happens next
         try:
             connection.send(str(pid).encode())
         except OSError:
             _signal(pid, signal.SIGKILL)  # its launcher is gone: nobody would watch the run
-        return connection
+        selector.register(connection, selectors.EVENT_READ)
+        self._watch_exit(selector, pid)
 
     def _fork(self, connection: socket.socket) -> int:
         """Read a launcher's request and fork the child that runs it; the child's pid."""

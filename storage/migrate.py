@@ -92,7 +92,7 @@ def current(engine: Engine) -> str | None:
 
 
 def at_head(engine: Engine) -> bool:
-    """Whether the schema is up to date: one query of the version table, no Alembic."""
+    """Whether the schema is up to date: a look at the version table, no Alembic."""
     return (head := declared_head()) is not None and current(engine) == head
 
 
