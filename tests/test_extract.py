@@ -338,6 +338,46 @@ def test_cookie_banner_and_comments_are_left_out() -> None:
     assert "reader comment" not in text
 
 
+BOILERPLATE = (
+    '<div id="cookie-banner"><p>We use cookies.</p></div>'
+    '<div role="navigation" class="main-navbar"><a href="/">Home</a></div>'
+    '<span class="share-buttons"><a href="/s">Share</a></span>'
+    '<p style="display:none">hidden text</p><div aria-hidden="true">icon</div>'
+    '<section class="related-stories"><p>More on this</p></section>'
+    '<div class="bottom link"><a href="/b">Bottom</a></div>'
+    '<form class="newsletter-signup"><label>E-mail <input name="e" value="x"></label>'
+    '<select name="s"><option>a</option></select></form>'
+    '<div id="respond"><p class="comments-title">Comments</p>'
+    '<div class="comment-reply-link">Reply</div></div><!-- a comment --><header>Site</header>'
+)
+
+
+def test_lean_lxml_selects_the_elements_trafilatura_would() -> None:
+    """Every XPath of trafilatura's lists, as `lean_lxml` compiled it again (no smart
+    strings), selects the very elements trafilatura's own compilation selects, on a page full
+    of what they prune; and the page's elements keep lxml.html's classes."""
+    from lxml.etree import XPath
+    from lxml.html import HtmlElement
+    from trafilatura import xpaths
+    from trafilatura.utils import load_html
+
+    from extractors.article import lean_lxml
+
+    tree = load_html(_page().replace("<body>", "<body>" + BOILERPLATE))
+    selected = 0
+    for expressions in lean_lxml.xpath_lists():
+        for lean in expressions:
+            if not isinstance(lean, XPath):
+                continue
+            shipped = XPath(lean.path, namespaces={"re": xpaths.REGEXP_NS})
+            expected = shipped(tree)
+            assert [id(e) for e in lean(tree)] == [id(e) for e in expected], lean.path
+            selected += len(expected)
+    assert selected >= 15  # the page exercises the expressions
+    assert all(isinstance(e, HtmlElement) for e in tree.iter() if not callable(e.tag))
+    assert type(tree.find(".//input")) is HtmlElement  # forms' controls: the one difference
+
+
 JAPANESE = [
     "日米豪印の外相は火曜日に東京で会談し、インド太平洋における海洋安全保障協力について"
     "協議した。会談は四時間に及び、共同声明が夜に発表された。",

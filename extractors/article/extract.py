@@ -17,6 +17,7 @@ from typing import Any
 
 import trafilatura
 from htmldate import find_date
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 from pydantic import ValidationError
 from trafilatura.utils import load_html
@@ -26,6 +27,7 @@ from extractors.article.dates import choose_date, meta_dates, parse_stamp, title
 from extractors.article.embedded import embedded_text
 from extractors.article.external_dates import install as bound_htmldate_languages
 from extractors.article.jsonld import JsonLdArticle, Person, article_json_ld
+from extractors.article.lean_lxml import install as lean_lxml
 from extractors.article.model import Article, DateCandidate
 from extractors.article.titles import choose_title, clean_title, strip_site_name
 from extractors.errors import ExtractionFailed
@@ -49,8 +51,11 @@ AUTHOR_NOISE = re.compile(
 WORD = re.compile(r"\w+")
 MAX_BYTES = 20_000_000
 MAX_TITLE = 1000  # characters of a marked headline element worth comparing
+# Matched in C: ElementPath's `iterfind` would hand every element of the page to Python first.
+MARKED_HEADLINES = XPath(".//*[@itemprop='headline']")
 
 bound_htmldate_languages()
+lean_lxml()
 
 
 def extract_article(
@@ -199,7 +204,7 @@ def _page_metadata(tree: HtmlElement, url: str, declared: JsonLdArticle) -> dict
     meta["titles"]["title"] = page_title
     meta["marked"] = [
         el.text_content()[:MAX_TITLE]
-        for el in tree.iterfind(".//*[@itemprop='headline']")
+        for el in MARKED_HEADLINES(tree)
         if el.tag != "meta"
     ]
     lang = tree.get("lang")
