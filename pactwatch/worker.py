@@ -49,8 +49,9 @@ TERM_WAIT = 5.0  # seconds between SIGTERM and SIGKILL for what outlives the gra
 SAME_REQUEST = 1.0  # signals this close to the first one are the same request
 POLL = 0.2
 # Seconds between looks for the tree's new processes while it runs. A look reads every process
-# on the machine (psutil builds the parent map from /proc), ~3-10 ms on a 2-core VM: at POLL's
-# pace it took ~5 % of a core from the flow runs. A process is looked for again at a stop.
+# on the machine (psutil builds the parent map from /proc), 2-3 ms a root on an idle 2-core VM
+# with ~90 processes; at POLL's pace the supervisor used ~5 % of a core, beside the flow runs,
+# during a bench run (docs/performance.md). A stop looks at once.
 LOOK_EVERY = 2.0
 PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 RESTART_AFTER = 30.0  # seconds between starts of the flow-run server, should it keep dying
