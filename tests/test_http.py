@@ -212,6 +212,23 @@ def test_brotli_is_asked_for_and_decoded() -> None:
     assert page.body == body
 
 
+
+@pytest.mark.parametrize("stacked", [False, True])
+def test_a_compressed_page_is_held_once_as_it_came(stacked: bool) -> None:
+    """Under one encoding the page is held only as sent, decoded when its body is asked for;
+    under two (nothing to hand on as sent) it is held decoded."""
+    body = html_page("Held once")
+    sent = gzip.compress(body)
+    sent = gzip.compress(sent) if stacked else sent
+    headers = {"Content-Type": "text/html", "Content-Encoding": "gzip, gzip" if stacked else "gzip"}
+    with loopback({"/g": Route(200, sent, headers)}) as site:
+        page, _ = fetch(site.url("/g"))
+    assert page.body == body
+    if stacked:
+        assert page.encoded is None and page.decoded == body
+    else:
+        assert page.encoded == ("gzip", sent) and page.decoded == b""
+
 def test_brotli_bomb_is_capped_without_inflating_it() -> None:
     import tracemalloc
 

@@ -51,7 +51,7 @@ from extractors.errors import FetchFailed
 from extractors.fetch.addresses import ForbiddenAddress, check_url, vetted_transport
 from extractors.fetch.options import FetchOptions
 from extractors.fetch.robots import RobotsRecord, product_token, read_robots
-from extractors.inflate import ACCEPT_ENCODING, BoundedDecoder
+from extractors.inflate import ACCEPT_ENCODING, BoundedDecoder, decode
 from extractors.urls import host_key
 
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
@@ -62,16 +62,19 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page:
-    """A successful answer: the bytes and what the server said about them."""
+    """A successful answer and what the server said. A body compressed one way is held only as
+    sent (`encoded`: Content-Encoding, bytes), decoded again when `body` is asked for."""
 
     url: str
     final_url: str
     status: int
-    body: bytes
+    decoded: bytes  # the body, when it is not held as it came
     headers: Mapping[str, str]
-    # (Content-Encoding, the body as sent) when it came compressed one way (`inflate.decode`
-    # gives `body` back): a caller that keeps pages compressed need not compress them again
     encoded: tuple[str, bytes] | None = None
+
+    @property
+    def body(self) -> bytes:
+        return decode(*self.encoded) if self.encoded else self.decoded
 
     @property
     def content_type(self) -> str:
@@ -291,7 +294,7 @@ class Fetcher:
                     out.seek(0)
                     out.truncate()
                 encoding = response_headers.get("content-encoding", "")
-                decoder = BoundedDecoder(url, encoding, cap, out, prefix)
+                decoder = BoundedDecoder(url, encoding, cap, out, prefix, keep=False)
                 async for chunk in response.aiter_raw():
                     if not decoder.feed(chunk):
                         break

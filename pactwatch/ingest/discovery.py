@@ -177,12 +177,13 @@ class _SourceReader:
             if page.status == 304:
                 self.states[url] = state.not_modified(self.now)
                 return None
-            fresh = state.fetched(page.body, page.headers, self.now)
+            body = page.body  # decoded once (a compressed answer is held as it came)
+            fresh = state.fetched(body, page.headers, self.now)
             if fresh.content_hash == state.content_hash:
                 self.states[url] = fresh
                 return None
             # Parsing a huge listing takes seconds: off the loop, so other fetches keep going.
-            listing = await asyncio.to_thread(_parsed, parse, page.body, page.final_url)
+            listing = await asyncio.to_thread(_parsed, parse, body, page.final_url)
         except FetchFailed as exc:  # deferred: the host's turn did not come, no backoff
             if exc.kind != "deferred":
                 state = state.failed(f"{exc.kind}: {exc.reason}", self.now)

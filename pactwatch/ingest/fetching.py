@@ -98,7 +98,7 @@ async def _fetch(
                 page = await fetcher.fetch(item.url, require_html=True)
             except FetchFailed as exc:
                 return Failure(item.url, item.source, exc.kind, exc.reason)
-            return Fetched(item, page.final_url, page.body, page.encoded)
+            return Fetched(item, page.final_url, page.decoded, page.encoded)
 
         results = await asyncio.gather(*(one(item) for item in work))
     fetched = [r for r in results if isinstance(r, Fetched)]
