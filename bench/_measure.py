@@ -194,9 +194,11 @@ class TreeWatch:
         self.peaks = Peaks()
         return self.aside_pids | set(self.seen)  # gone ones too: a new run's are new
 
-    def first_new(self, known: set[int]) -> int | None:
-        """The earliest-started process of the tree that is not in `known`."""
-        new = [(start or 0.0, p) for p, (_, start) in self.seen.items() if p not in known]
+    def first_new(self, known: set[int], roles: tuple[str, ...] = ()) -> int | None:
+        """The earliest-started process of the tree that is not in `known` (of one of `roles`,
+        if given: once, a process of the worker's tree that lived 0.1 s was taken for a run)."""
+        new = [(start or 0.0, p) for p, (name, start) in self.seen.items()
+               if p not in known and (not roles or name in roles)]
         return min(new)[1] if new else None
 
     def lifetime(self, pid: int) -> tuple[float, float] | None:

@@ -32,6 +32,8 @@ POOL = "pactwatch"  # the pool prefect.yaml names
 NEVER = "0 0 1 1 *"  # the deployment's schedule: only the bench's own runs happen
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 STATE_POLL = 2.0  # seconds between asks for a run's state
+# what a run's process is called: forked (its launcher) or started cold (`python -m prefect.engine`)
+RUN_ROLES = ("flow-run launcher", "flow run")
 
 
 def _free_port() -> int:
@@ -147,7 +149,7 @@ class Production:
             time.sleep(STATE_POLL)
         if state["state_type"] != "COMPLETED":
             raise RuntimeError(f"ingest run ended {state['state_type']}: {state['state']}")
-        pid, lifetime = watch.first_new(known), None
+        pid, lifetime = watch.first_new(known, RUN_ROLES), None
         if pid is not None and watch.seen.get(pid, ("",))[0] != "flow-run launcher":
             watch.rename(pid, "flow run")  # started cold: `python -m prefect.engine`
         deadline = time.monotonic() + 180  # a forked run leaves within 120 s (prestart)
