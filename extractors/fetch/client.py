@@ -68,13 +68,13 @@ class Page:
     url: str
     final_url: str
     status: int
-    decoded: bytes  # the body, when it is not held as it came
+    decoded: bytes  # the body, unless it is held only as it came
     headers: Mapping[str, str]
     encoded: tuple[str, bytes] | None = None
 
     @property
     def body(self) -> bytes:
-        return decode(*self.encoded) if self.encoded else self.decoded
+        return decode(*self.encoded) if self.encoded and not self.decoded else self.decoded
 
     @property
     def content_type(self) -> str:
