@@ -4,8 +4,8 @@ With no Prefect server configured, Prefect starts a temporary one when the first
 only then, after the command has imported and checked everything, and by importing the whole
 server application into the command's own process (~50 MB that stay for the run). Started
 here instead, as `prefect server start` in a process of its own at the very start of the
-command, the server boots while the command imports its modules and checks its configuration,
-and the command's process never loads it. Where an API is configured (PREFECT_API_URL in the
+command, the server boots (~3.5 s) while the command imports its modules and checks its
+configuration, and the command's process never loads it. Where an API is configured (PREFECT_API_URL in the
 environment or the active Prefect profile), nothing is started.
 """
 
@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from extractors.errors import PactwatchError
@@ -31,30 +31,52 @@ class ApiServerFailed(PactwatchError):
 
 
 @contextmanager
-def prefect_api() -> Iterator[None]:
+def prefect_api() -> Iterator[Callable[[], None]]:
     """Flows run inside this block talk to a configured Prefect API, or to a temporary server
-    of this command's own (stopped when the block ends)."""
+    of this command's own (stopped when the block ends). The block gets `ready`: call it just
+    before the first flow, so that what comes before (checking the configuration, importing
+    the flow) happens while the server boots; it returns once flows can run."""
     if os.environ.get("PREFECT_API_URL"):
-        yield
+        yield _at_once
         return
     port = _free_port()
     with tempfile.TemporaryFile() as log:
         server = _start(port, log)
         try:
-            from prefect.settings import PREFECT_API_URL, temporary_settings
+            from prefect.settings import (
+                PREFECT_API_URL,
+                PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+                temporary_settings,
+            )
 
             if PREFECT_API_URL.value():  # a profile names an API: use it, as Prefect would
-                yield
+                yield _at_once
                 return
             url = f"http://127.0.0.1:{port}/api"
-            _wait_healthy(url, server, log)
-            with temporary_settings(updates={PREFECT_API_URL: url}):
+            healthy: list[bool] = []
+
+            def ready() -> None:
+                if not healthy:
+                    _wait_healthy(url, server, log)
+                    healthy.append(True)
+
+            # Heartbeats let a server tell a crashed run from a live one; a temporary server
+            # runs no service that reads them and ends with the run, so a flow sends none
+            # (and does not wait, at its end, for its heartbeat thread to notice).
+            with temporary_settings(updates={PREFECT_API_URL: url,
+                                             PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
                 try:
-                    yield
+                    yield ready
                 finally:
-                    _drain()
+                    if healthy:
+                        _drain()
         finally:
             _stop(server)
+
+
+def _at_once() -> None:
+    """`ready` where the API is not this command's to start: it is there, or Prefect says
+    why not when a flow first calls it."""
 
 
 def _start(port: int, log: object) -> subprocess.Popen[bytes]:

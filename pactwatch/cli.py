@@ -81,7 +81,8 @@ def demo() -> None:
     """Serve the bundled sample site, ingest it, render last week's digest, print a summary."""
     from pactwatch.demo import run_demo
 
-    with prefect_api():
+    with prefect_api() as ready:
+        ready()
         run_demo()
 
 
@@ -98,10 +99,11 @@ def ingest(
     if sources is not None and not sources.is_file():
         raise ConfigError(f"--sources: no such file: {sources}")
     limit_arenas()  # before Prefect and the flow start their threads
-    with prefect_api():  # boots while the configuration is checked and the flow imported
+    with prefect_api() as ready:  # boots while the configuration is checked, the flow imported
         checked(sources, listing=True, watchlist=True)
         from flows.ingest import ingest_flow
 
+        ready()
         result = ingest_flow(sources_file=str(sources) if sources else None, since=day)
     typer.echo(json.dumps(result))
 
@@ -117,11 +119,12 @@ def digest(
 
     if week is not None:
         parse_week(week)
-    with prefect_api():
+    with prefect_api() as ready:
         checked(watchlist=True, recipients=send)
         from flows.digest import digest_flow
         from pactwatch.digest.run import DeliveryIncomplete
 
+        ready()
         try:
             result = digest_flow(week=week, send=send)
         except DeliveryIncomplete as exc:  # the counts still go to stdout; the exit code says it
@@ -156,10 +159,11 @@ def backfill(
         raise ConfigError(f"--end {last} is before --start {first}")
     if sources is not None and not sources.is_file():
         raise ConfigError(f"--sources: no such file: {sources}")
-    with prefect_api():
+    with prefect_api() as ready:
         checked(sources, listing=True, watchlist=True)
         from flows.backfill import backfill_flow
 
+        ready()
         result = backfill_flow(
             start=first, end=last, sources_file=str(sources) if sources else None
         )

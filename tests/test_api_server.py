@@ -57,8 +57,13 @@ def test_an_ingest_from_the_command_line_records_its_runs_and_leaves_no_server(
             "SELECT flow_run.state_type FROM flow_run JOIN flow ON flow.id = flow_run.flow_id "
             "WHERE flow.name = 'ingest'").fetchall()
         tasks = prefect_db.execute("SELECT count(*) FROM task_run").fetchone()[0]
+        events = dict(prefect_db.execute(
+            "SELECT event, count(*) FROM events WHERE event LIKE 'prefect.flow-run.%' "
+            "GROUP BY event").fetchall())
     assert flows == [("COMPLETED",)]
     assert tasks >= 5  # the temporary server recorded the task runs, as Prefect's own does
+    assert events.get("prefect.flow-run.Completed") == 1  # and the run's events
+    assert "prefect.flow-run.heartbeat" not in events  # nothing reads them on this server
     assert _processes_with_home(tmp_path / "prefect-home") == []
 
 
@@ -75,6 +80,21 @@ def test_a_server_that_does_not_start_in_time_is_one_line_and_nothing_runs(
     assert _processes_with_home(tmp_path / "prefect-home") == []
 
 
+def test_the_configuration_is_checked_while_the_server_starts(tmp_path: Path) -> None:
+    """A bad file is reported as such, not hidden behind a server that never came up: the
+    command checks its configuration while the server boots, before it waits for it."""
+    env = _environment(tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="0")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources: [{name: x}]\n", encoding="utf-8")
+    result = subprocess.run([str(BIN), "ingest", "--sources", str(sources)], env=env,
+                            capture_output=True, timeout=300)
+    err = result.stderr.decode()
+    assert result.returncode == 1
+    assert err.startswith("pactwatch: error:") and str(sources) in err
+    assert "Prefect server" not in err
+    assert _processes_with_home(tmp_path / "prefect-home") == []
+
+
 def test_a_configured_api_is_used_and_no_server_is_started(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -83,7 +103,8 @@ def test_a_configured_api_is_used_and_no_server_is_started(
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     me = psutil.Process()
     before = {p.pid for p in me.children(recursive=True)}
-    with api_server.prefect_api():
+    with api_server.prefect_api() as ready:
+        ready()
         during = {p.pid for p in me.children(recursive=True)}
         assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:9/api"
     assert during == before
