@@ -5,8 +5,8 @@ only then, after the command has imported and checked everything, and by importi
 server application into the command's own process (~50 MB that stay for the run). Started
 here instead, as `prefect server start` in a process of its own at the very start of the
 command, the server boots (~3.5 s) while the command imports its modules and checks its
-configuration, and the command's process never loads it. Where an API is configured (PREFECT_API_URL in the
-environment or the active Prefect profile), nothing is started.
+configuration, and the command's process never loads it. Where an API is configured
+(PREFECT_API_URL in the environment or the active Prefect profile), nothing is started.
 """
 
 from __future__ import annotations
