@@ -53,12 +53,13 @@ def prefect_api() -> Iterator[Callable[[], None]]:
                 yield _at_once
                 return
             url = f"http://127.0.0.1:{port}/api"
-            healthy: list[bool] = []
+            healthy = False
 
             def ready() -> None:
+                nonlocal healthy
                 if not healthy:
                     _wait_healthy(url, server, log)
-                    healthy.append(True)
+                    healthy = True
 
             # Heartbeats let a server tell a crashed run from a live one; a temporary server
             # runs no service that reads them and ends with the run, so a flow sends none

@@ -212,7 +212,6 @@ def test_brotli_is_asked_for_and_decoded() -> None:
     assert page.body == body
 
 
-
 @pytest.mark.parametrize("stacked", [False, True])
 def test_a_compressed_page_is_held_once_as_it_came(stacked: bool) -> None:
     """Under one encoding the page is held only as sent, decoded when its body is asked for;
@@ -228,6 +227,7 @@ def test_a_compressed_page_is_held_once_as_it_came(stacked: bool) -> None:
         assert page.encoded is None and page.decoded == body
     else:
         assert page.encoded == ("gzip", sent) and page.decoded == b""
+
 
 def test_brotli_bomb_is_capped_without_inflating_it() -> None:
     import tracemalloc
