@@ -23,6 +23,7 @@ class StoryCandidate(NamedTuple):
     content_hash: str
     fingerprint: int | None  # unsigned
     story: str | None
+    first_seen: datetime
 
 
 def story_candidates(
@@ -42,13 +43,13 @@ def story_candidates(
     conditions += [ArticleRow.published.between(start, end) for start, end in windows]
     columns = (
         ArticleRow.url, ArticleRow.source, ArticleRow.title, ArticleRow.sitename,
-        ArticleRow.content_hash, ArticleRow.fingerprint, ArticleRow.story,
+        ArticleRow.content_hash, ArticleRow.fingerprint, ArticleRow.story, ArticleRow.first_seen,
     )
     rows = session.exec(select(*columns).where(or_(*conditions)).order_by(ArticleRow.id))
     return [
         StoryCandidate(url, source, title, site, chash, None if fp is None else unsigned64(fp),
-                       story)
-        for url, source, title, site, chash, fp, story in rows.all()
+                       story, seen)
+        for url, source, title, site, chash, fp, story, seen in rows.all()
     ]
 
 

@@ -51,14 +51,15 @@ def article_values(
     source: str,
     raw_html: bytes | None = None,
     fingerprint: int | None = None,
+    seen_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Column values for a validated article.
+    """Column values for a validated article, first seen at `seen_at` (default: now).
 
     `raw_html` (given only when the keep_raw_html setting is on) is stored gzip-compressed;
     read it back with `raw_html_of`. `fingerprint` is the unsigned 64-bit SimHash of the text
     (`extractors.similarity.fingerprint`), stored signed.
     """
-    now = utcnow()
+    now = seen_at or utcnow()
     return {
         "url": article.url,
         "url_key": url_key(article.url),
@@ -195,11 +196,14 @@ def mark_discovered(session: Session, source: str, links: dict[str, int | None])
 DEFERRED = "deferred"  # politeness held the URL back: not an attempt, offered again next run
 
 
-def record_failure(session: Session, url: str, source: str, kind: str, detail: str) -> None:
-    """Record (or count again) why a URL failed; a deferral is recorded but not counted."""
+def record_failure(
+    session: Session, url: str, source: str, kind: str, detail: str, at: datetime | None = None
+) -> None:
+    """Record (or count again) why a URL failed at `at` (default: now); a deferral is
+    recorded but not counted."""
     counted = kind != DEFERRED
     row = {"url_key": url_key(url), "url": url, "source": source, "kind": kind,
-           "detail": detail[:2000], "attempts": int(counted), "last_at": utcnow()}
+           "detail": detail[:2000], "attempts": int(counted), "last_at": at or utcnow()}
     upsert_all(session, FetchFailureRow, [row], pk=["url_key"],
                update=["kind", "detail", "last_at"], increment=["attempts"] if counted else [])
 
@@ -219,6 +223,19 @@ def clear_failures(session: Session, urls: Sequence[str]) -> None:
     """Forget failures of URLs that have now succeeded."""
     for chunk in _key_chunks(urls):
         session.execute(delete(FetchFailureRow).where(FetchFailureRow.url_key.in_(chunk)))
+
+
+def failures_recorded_at(session: Session, urls: Sequence[str], at: datetime) -> set[str]:
+    """Those of `urls` (as given) whose last failure was recorded at exactly `at`."""
+    keys: set[str] = set()
+    for chunk in _key_chunks(urls):
+        rows = session.exec(
+            select(FetchFailureRow.url_key, FetchFailureRow.last_at).where(
+                FetchFailureRow.url_key.in_(chunk)
+            )
+        )
+        keys.update(key for key, last_at in rows.all() if last_at == at)
+    return {u for u in urls if url_key(u) in keys}
 
 
 def failed_attempts(session: Session, urls: Sequence[str]) -> dict[str, int]:

@@ -70,11 +70,15 @@ def test_a_replayed_batch_stores_nothing_twice(engine: Engine) -> None:
         Extracted(Work(article(n).url, "src"), article(n), mentions(n)) for n in range(5)
     ]
     failures = [Failure("https://example.org/broken", "src", "http", "HTTP 500")]
+    seen_at = datetime(2024, 3, 5, 6, 7, 8, 123456, tzinfo=UTC)
     with Session(engine) as s, s.begin():
-        first = store_batch(s, batch, failures, "v1")
-    with Session(engine) as s, s.begin():
+        first = store_batch(s, batch, failures, "v1", seen_at)
+    with Session(engine) as s, s.begin():  # a retry of the first store, its answer lost
+        retried = store_batch(s, batch, failures, "v1", seen_at)
+    with Session(engine) as s, s.begin():  # a later run offered the same batch
         second = store_batch(s, batch, failures, "v1")
     assert (first.new, first.duplicates, first.mentions) == (5, 0, 15)
+    assert (retried.new, retried.duplicates, retried.mentions) == (5, 0, 15)
     assert (second.new, second.duplicates, second.mentions) == (0, 5, 0)
     with Session(engine) as s:
         assert count(s, ArticleRow) == 5

@@ -19,6 +19,7 @@ from pactwatch.ingest.records import Extracted, Failure, Work
 from pactwatch.ingest.store import Stored, store_batch
 from pactwatch.settings import Settings
 from storage.db import RETRY_ATTEMPTS, transaction
+from storage.models import utcnow
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,11 @@ def store(
     attempts: int = RETRY_ATTEMPTS,
 ) -> Stored:
     """`store_batch` in its own transaction, tried again when the database drops the
-    connection (a restart, a network blip): storing a batch twice stores nothing twice."""
+    connection (a restart, a network blip): storing a batch twice stores nothing twice, and
+    every attempt carries the first one's stamp, so a retry after a commit whose answer was
+    lost reports the articles that commit stored as new."""
+    seen_at = utcnow()
     return transaction(
-        database_url, lambda s: store_batch(s, articles, failures, version), "storing a batch",
-        attempts,
+        database_url, lambda s: store_batch(s, articles, failures, version, seen_at),
+        "storing a batch", attempts,
     )

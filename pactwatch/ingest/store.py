@@ -47,6 +47,7 @@ class _Known:
     content_hash: str
     fingerprint: int | None
     story: str
+    stored_by_this_batch: bool  # by an earlier attempt of the batch being stored
 
 
 def store_batch(
@@ -54,6 +55,7 @@ def store_batch(
     extracted: Sequence[Extracted],
     failures: Sequence[Failure],
     watchlist_version: str,
+    seen_at: datetime | None = None,
 ) -> Stored:
     """Insert new articles with their mentions, remember discovered URLs, record failures.
 
@@ -62,23 +64,34 @@ def store_batch(
     remembered (mapped to the stored article). Copies on other sources (wire copy,
     republications) are stored each under its own URL and share the `story` of the first.
     Idempotent: a replayed batch (after a crash or a retry) stores nothing twice.
+
+    `seen_at` (default: now) stamps the articles' `first_seen` and the failures' `last_at`,
+    and so tells a replay of this very batch: a retry whose first attempt committed but lost
+    the database's answer finds its articles stored with the same stamp and counts them as
+    new again (the run's summary does not turn them into duplicates), and does not count its
+    failures a second time (which would quarantine a URL early). A retry passes the stamp of
+    its first attempt.
     """
-    known = _KnownArticles(_candidates(session, extracted))
+    seen_at = seen_at or utcnow()
+    known = _KnownArticles(_candidates(session, extracted, seen_at))
     rows: list[dict[str, Any]] = []
     target: dict[int, str] = {}  # index in `extracted` -> URL of the article it is stored as
+    replayed: dict[str, int] = {}  # URL stored by an earlier attempt -> its mentions
     for index, item in enumerate(extracted):
         article = item.article
         simhash = item.fingerprint if item.fingerprint is not None else fingerprint(article.text)
-        row = repo.article_values(article, item.work.source, item.raw_html, simhash)
+        row = repo.article_values(article, item.work.source, item.raw_html, simhash, seen_at)
         twin = known.same_article(row)
         if twin is not None:
+            if twin.url == row["url"] and twin.stored_by_this_batch:
+                replayed[twin.url] = len(item.mentions)
             target[index] = twin.url
             continue
         row["story"] = known.story(row)
         row["watchlist_version"] = watchlist_version  # tagged with it: its mentions follow
         known.add(
             _Known(row["url"], row["source"], _title(row), row["content_hash"],
-                   unsigned64(row["fingerprint"]), row["story"])
+                   unsigned64(row["fingerprint"]), row["story"], stored_by_this_batch=False)
         )
         rows.append(row)
         target[index] = row["url"]
@@ -89,6 +102,16 @@ def store_batch(
         if (article_id := new_ids.get(target[index])) is not None
         and item.article.url == target[index]
     })
+    _remember_discovered(session, extracted, target)
+    _record_failures(session, extracted, failures, seen_at)
+    new = len(new_ids) + len(replayed)
+    return Stored(new, len(extracted) - new, mentions + sum(replayed.values()), len(failures))
+
+
+def _remember_discovered(
+    session: Session, extracted: Sequence[Extracted], target: dict[int, str]
+) -> None:
+    """Map each discovered URL of the batch (and where it led) to the article it is stored as."""
     ids = repo.article_ids_of(session, list(target.values()))
     by_source: dict[str, dict[str, int | None]] = {}
     for index, item in enumerate(extracted):
@@ -98,15 +121,29 @@ def store_batch(
             links[url] = article_id
     for source, links in by_source.items():
         repo.mark_discovered(session, source, links)
+
+
+def _record_failures(
+    session: Session, extracted: Sequence[Extracted], failures: Sequence[Failure],
+    seen_at: datetime,
+) -> None:
+    """Forget the failures of URLs extracted now; count the batch's failures once, at
+    `seen_at` (those already recorded at it were counted by an earlier attempt)."""
     repo.clear_failures(session, [e.work.url for e in extracted])
+    counted = repo.failures_recorded_at(session, [f.url for f in failures], seen_at)
     for failure in sorted(failures, key=lambda f: f.url):  # URL order, as for articles
-        repo.record_failure(session, failure.url, failure.source, failure.kind, failure.reason)
-    return Stored(len(new_ids), len(extracted) - len(new_ids), mentions, len(failures))
+        if failure.url not in counted:
+            repo.record_failure(
+                session, failure.url, failure.source, failure.kind, failure.reason, seen_at
+            )
 
 
-def _candidates(session: Session, extracted: Sequence[Extracted]) -> list[_Known]:
+def _candidates(
+    session: Session, extracted: Sequence[Extracted], seen_at: datetime
+) -> list[_Known]:
     """Stored articles that could be a copy of one in the batch: same text hash, same URL,
-    or published within STORY_WINDOW of one of them (undated ones: first seen recently)."""
+    or published within STORY_WINDOW of one of them (undated ones: first seen recently);
+    those first seen at `seen_at` were stored by an earlier attempt of this batch."""
     if not extracted:
         return []
     now = utcnow()
@@ -120,7 +157,7 @@ def _candidates(session: Session, extracted: Sequence[Extracted]) -> list[_Known
     )
     return [
         _Known(c.url, c.source, normalised_title(c.title, c.sitename), c.content_hash,
-               c.fingerprint, c.story or c.content_hash)
+               c.fingerprint, c.story or c.content_hash, c.first_seen == seen_at)
         for c in found
     ]
 

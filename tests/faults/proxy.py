@@ -2,6 +2,8 @@
 
 `down()` resets every connection through it and refuses new ones until `up()`; the server
 behind it (PostgreSQL) and everyone else's connections to it are untouched.
+`lose_next_commit_answer()` lets the next COMMIT reach the server and cuts its connection
+before the answer comes back: the transaction is stored, and the client cannot know it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ class TcpProxy:
         self.port = self.listener.getsockname()[1]
         self.is_up = True
         self.refused = 0
+        self.commits_cut = 0
+        self._cut_next_commit = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -40,6 +44,10 @@ class TcpProxy:
                                     b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     sock.shutdown(socket.SHUT_RDWR)
             self._sockets.clear()
+
+    def lose_next_commit_answer(self) -> None:
+        with self._lock:
+            self._cut_next_commit = True
 
     def up(self) -> None:
         with self._lock:
@@ -71,8 +79,7 @@ class TcpProxy:
                 self._sockets += [client, server]
             threading.Thread(target=self._forward, args=(client, server), daemon=True).start()
 
-    @staticmethod
-    def _forward(client: socket.socket, server: socket.socket) -> None:
+    def _forward(self, client: socket.socket, server: socket.socket) -> None:
         """Copy bytes both ways until either side ends; then close both (only here)."""
         peer = {client: server, server: client}
         try:
@@ -85,9 +92,22 @@ class TcpProxy:
                         if not data:
                             return
                         peer[key.fileobj].sendall(data)  # type: ignore[index]
+                        if key.fileobj is client and self._cuts(data):
+                            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                              b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                            return  # the answer is never read: both sockets close
         except OSError:
             pass
         finally:
             for sock in peer:
                 with suppress(OSError):
                     sock.close()
+
+    def _cuts(self, sent: bytes) -> bool:
+        """Whether `sent`, just passed to the server, is the COMMIT whose answer is to be lost."""
+        with self._lock:
+            if not (self._cut_next_commit and b"COMMIT" in sent):
+                return False
+            self._cut_next_commit = False
+            self.commits_cut += 1
+            return True

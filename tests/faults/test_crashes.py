@@ -183,6 +183,41 @@ def test_taking_and_giving_back_leases_rides_out_a_database_blip(
         proxy.close()
 
 
+def test_a_batch_whose_commit_answer_is_lost_is_stored_and_counted_once(
+    pg_database: URL,  # noqa: F811
+) -> None:
+    """The connection breaks after PostgreSQL received a batch's COMMIT and before its answer
+    (how a CI run once reported 3 of 5 articles stored): the retry finds the batch stored,
+    stores nothing twice, and still counts its articles and mentions as new."""
+    from extractors.article.model import Article
+    from pactwatch.ingest.pipeline import store
+    from pactwatch.ingest.records import Extracted, Work
+    from storage import repo
+    from storage.db import transaction
+    from tests.dbs import M
+
+    proxy = TcpProxy(("127.0.0.1", make_url(PG_URL).port or 5432))
+    url = make_url(new_pg_schema(pg_database)).set(port=proxy.port)
+    url_text = url.render_as_string(hide_password=False)
+    batch = [
+        Extracted(Work(f"https://example.org/a/{n}", "src"),
+                  Article(url=f"https://example.org/a/{n}", title=f"Pact talks, day {n}",
+                          text=f"Manila and Tokyo met again on the access agreement ({n})."),
+                  (M("raa", 0, 6, "Manila", "Manila and Tokyo met."),))
+        for n in range(3)
+    ]
+    try:
+        transaction(url_text, repo.status, "reading")  # tables made, a pooled connection
+        proxy.lose_next_commit_answer()
+        counts = store(batch, [], url_text, "v1")
+        assert proxy.commits_cut == 1, "no COMMIT went through the proxy"
+    finally:
+        proxy.close()
+    assert (counts.new, counts.duplicates, counts.mentions) == (3, 0, 3)
+    direct = url.set(port=make_url(PG_URL).port or 5432).render_as_string(hide_password=False)
+    assert sorted(u for u, *_ in stored(direct)) == sorted(b.work.url for b in batch)
+
+
 def test_postgresql_unreachable_for_a_moment_the_run_retries_and_completes(
     prefect_harness: None,
     fault_settings: dict[str, str],
