@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.models import HostRobotsRow
+from storage.upsert import insert_for
 
 
 class Robots(NamedTuple):
@@ -44,11 +44,7 @@ def save_robots(session: Session, rows: Iterable[Robots]) -> None:
     values = [row._asdict() for row in rows]
     if not values:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"no upsert for the {dialect} dialect")
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(HostRobotsRow)
+    stmt = insert_for(session, HostRobotsRow)
     columns = ("outcome", "rules", "crawl_delay", "reason", "checked")
     stmt = stmt.on_conflict_do_update(
         index_elements=["host"], set_={c: stmt.excluded[c] for c in columns}

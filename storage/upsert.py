@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session
 
@@ -47,7 +46,7 @@ def insert_missing(
     """
     if not rows:
         return []
-    stmt = _insert(bind, table).on_conflict_do_nothing(index_elements=list(pk))
+    stmt = insert_for(bind, table).on_conflict_do_nothing(index_elements=list(pk))
     if returning:
         target = _table(table)
         stmt = stmt.returning(*(target.c[name] for name in returning))
@@ -75,7 +74,7 @@ def upsert_all(
     target = _table(table)
     counters = set(increment)
     columns = [c for c in (update if update is not None else rows[0]) if c not in set(pk)]
-    stmt = _insert(bind, table)
+    stmt = insert_for(bind, table)
     values: dict[str, Any] = {c: stmt.excluded[c] for c in columns if c not in counters}
     values.update({c: target.c[c] + 1 for c in counters})
     bind.execute(stmt.on_conflict_do_update(index_elements=list(pk), set_=values), list(rows))
@@ -87,13 +86,17 @@ def dialect_of(bind: Bind) -> str:
     return engine.dialect.name
 
 
-def _insert(bind: Bind, table: Any) -> Any:
+def insert_for(bind: Bind, table: Any) -> Any:
+    """An INSERT into `table` in the bind's dialect, which has ON CONFLICT. The dialect is
+    imported here, when used: a process on SQLite never loads PostgreSQL's (2.4 MB)."""
     name = dialect_of(bind)
     if name == "postgresql":
-        return postgresql.insert(_table(table))
-    if name == "sqlite":
-        return sqlite.insert(_table(table))
-    raise UnsupportedDatabase(name)
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise UnsupportedDatabase(name)
+    return insert(_table(table))
 
 
 def _table(table: Any) -> Table:
