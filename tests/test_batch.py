@@ -311,6 +311,16 @@ def test_pool_and_inline_extraction_agree() -> None:
     assert [e.article for e in pooled] == [e.article for e in inline]
 
 
+def test_a_batch_with_nothing_fetched_builds_no_tagger_in_the_flows_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every URL of a batch failed or was deferred: nothing to extract, so the flow's own
+    process does not build the watchlist's tagger (memory and time) for it."""
+    monkeypatch.setattr(extraction, "_TAGGER", None)
+    assert extraction.extract([], WATCHLIST, workers=2) == ([], [])
+    assert extraction._TAGGER is None
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "br", "deflate", ""])
 def test_a_page_waits_as_it_came_and_extracts_the_same(encoding: str) -> None:
     """A page sent compressed is held as sent (not inflated and compressed again), one sent

@@ -123,6 +123,8 @@ def _site(url: str) -> str:
 
 
 def _extract_all(jobs: list[tuple], watchlist_file: str, workers: int) -> list[tuple | str]:
+    if not jobs:  # nothing fetched: no tagger built in this process for nothing
+        return []
     if len(jobs) < INLINE_EXTRACTION_BELOW or workers == 1:
         return _inline(jobs, watchlist_file)
     try:
