@@ -86,9 +86,9 @@ def print_fixed(results: dict[str, dict[str, Any]]) -> None:
               f"deployment {_f(d and d['first_batch'], '.2f')} s, CLI "
               f"{_f(cli and cli['first_batch'], '.2f')} s (target ≤ 3 s)")
     if cli and cli.get("prefect_database") is not None:
-        print(f"  CLI: Prefect's database in PREFECT_HOME was created before the timed run (as "
-              f"any run after a user's first finds it); a first run ever adds creating it: "
-              f"{cli['prefect_database']:.1f} s")
+        print(f"  Prefect's database in PREFECT_HOME (CLI) and pactwatch's schema (both) were "
+              f"created before the timed runs (as any run after a user's first finds them); a "
+              f"first run ever adds creating them: {cli['prefect_database']:.1f} s")
     if noop:
         print(f"  no-op run (nothing new): worker took it (Pending) → Completed "
               f"{_f(noop['pending_to_completed'], '.2f')} s; flow run start → end "
