@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -196,3 +198,44 @@ def test_localised_rfc822_dates() -> None:
     assert parse_date("Di, 3 Mär 2020 10:00:00 +0100").isoformat() == "2020-03-03T10:00:00+01:00"
     assert parse_date("mer., 5 févr. 2020 10:00:00 +0100").month == 2
     assert parse_date("not a date") is None
+
+
+LOADED_ON_USE = """
+import sys
+from extractors.listings.discover import parse_feed, parse_homepage
+from storage import hosts, repo
+from storage.db import transaction
+from storage.models import utcnow
+import flows.ingest
+url, feed = sys.argv[1], sys.stdin.buffer.read()
+def saw():
+    return sorted({"lxml", "sqlalchemy.dialects.postgresql"} & set(sys.modules))
+parse_feed(feed, "https://news.example.com/rss.xml")
+transaction(url, lambda s: repo.record_failure(s, "https://news.example.com/x", "s", "http", "500"),
+            "a failure")
+robots = hosts.Robots("https://news.example.com", "allowed", "", None, "", utcnow())
+transaction(url, lambda s: hosts.save_robots(s, [robots]), "robots")
+print(saw())
+parse_homepage(b"<html><body><a href='/a/story-one'>One</a></body></html>",
+               "https://news.example.com/")
+print(saw())
+"""
+
+
+def test_a_feed_run_on_sqlite_loads_neither_lxml_nor_postgresqls_dialect(tmp_path: Path) -> None:
+    """The flow's process imports a parser or a database dialect when it first needs one:
+    reading feeds and storing into SQLite loads neither lxml (front pages only) nor
+    PostgreSQL's dialect (5.5 and 2.4 MB of a process that sits beside the extraction).
+    The schema is made first, as an hourly run finds it (migrating imports Alembic's)."""
+    from storage import migrate
+    from storage.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    migrate.upgrade(make_engine(url))
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_ON_USE, url], input=RSS,
+        capture_output=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.decode().split("\n")[:2] == ["[]", "['lxml']"]
+

@@ -23,7 +23,6 @@ from xml.etree.ElementTree import Element
 import feedparser
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
-from lxml import html as lxml_html
 
 from extractors.datetimes import parse_date, plausible
 from extractors.errors import DiscoveryFailed, FetchFailed
@@ -236,7 +235,12 @@ def _parse_text_sitemap(body: bytes, url: str) -> Listing:
 
 
 def parse_homepage(body: bytes, url: str) -> Listing:
-    """Links on a front page that look like articles on the same host, and announced feeds."""
+    """Links on a front page that look like articles on the same host, and announced feeds.
+
+    lxml is imported here, on a run's first front page: a run that reads only feeds and
+    sitemaps does not load it (5.5 MB of the flow's process)."""
+    from lxml import html as lxml_html
+
     try:
         tree = lxml_html.fromstring(body)
     except (ValueError, lxml_html.etree.ParserError) as exc:
