@@ -253,8 +253,12 @@ def failed_attempts(session: Session, urls: Sequence[str]) -> dict[str, int]:
 
 
 def record_run(session: Session, flow: str, started: datetime, stats: dict[str, Any]) -> None:
-    """Remember a finished run and its counts."""
-    session.add(RunRow(flow=flow, started=started, finished=utcnow(), stats=stats))
+    """Remember a finished run and its counts. A run is one row, keyed by its flow and start:
+    recording it again (a retry whose first commit's answer was lost) updates that row."""
+    same = select(RunRow).where(RunRow.flow == flow, RunRow.started == started)
+    row = session.exec(same).first() or RunRow(flow=flow, started=started)
+    row.finished, row.stats = utcnow(), stats
+    session.add(row)
 
 
 def status(session: Session) -> dict[str, Any]:

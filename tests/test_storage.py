@@ -22,6 +22,7 @@ from storage.models import (
     ArticleRow,
     BackfillChunkRow,
     MentionRow,
+    RunRow,
     signed64,
     unsigned64,
 )
@@ -221,12 +222,19 @@ def test_a_backfill_chunk_is_unique_per_source_and_day(engine: Engine) -> None:
         assert (row.state, row.counts, row.finished) == ("pending", {"found": 3}, None)
 
 
-def test_runs_are_remembered(engine: Engine) -> None:
+def test_runs_are_remembered_once_each(engine: Engine) -> None:
+    """Recording a run again (its first commit's answer lost) keeps one row for it."""
+    started = WEEK + timedelta(microseconds=123457)
+    for stats in ({"stored": 3}, {"stored": 3, "again": True}):
+        with Session(engine) as s, s.begin():
+            repo.record_run(s, "ingest", started, stats)
     with Session(engine) as s, s.begin():
-        repo.record_run(s, "ingest", WEEK, {"stored": 3})
+        repo.record_run(s, "ingest", started + timedelta(hours=1), {"stored": 5})
     with Session(engine) as s:
-        summary = repo.status(s)
-        assert summary["last_runs"]["ingest"]["stats"] == {"stored": 3}
+        rows = s.exec(select(RunRow.started, RunRow.stats).order_by(RunRow.id)).all()
+        assert [tuple(r) for r in rows] == [(started, {"stored": 3, "again": True}),
+                                            (started + timedelta(hours=1), {"stored": 5})]
+        assert repo.status(s)["last_runs"]["ingest"]["stats"] == {"stored": 5}
 
 
 def test_the_digest_queries_use_indexes(engine: Engine) -> None:
