@@ -227,24 +227,22 @@ def clear_failures(session: Session, urls: Sequence[str]) -> None:
 
 def failures_recorded_at(session: Session, urls: Sequence[str], at: datetime) -> set[str]:
     """Those of `urls` (as given) whose last failure was recorded at exactly `at`."""
-    keys: set[str] = set()
-    for chunk in _key_chunks(urls):
-        rows = session.exec(
-            select(FetchFailureRow.url_key, FetchFailureRow.last_at).where(
-                FetchFailureRow.url_key.in_(chunk)
-            )
-        )
-        keys.update(key for key, last_at in rows.all() if last_at == at)
-    return {u for u in urls if url_key(u) in keys}
+    return {u for u, last_at in _failure_column(session, urls, "last_at").items() if last_at == at}
 
 
 def failed_attempts(session: Session, urls: Sequence[str]) -> dict[str, int]:
-    """How often each of `urls` has failed so far (keyed by the URLs as given: matched by
-    `url_key`, since a stored URL may have had a character made storable)."""
-    by_key: dict[str, int] = {}
+    """How often each of `urls` has failed so far."""
+    return _failure_column(session, urls, "attempts")
+
+
+def _failure_column(session: Session, urls: Sequence[str], column: str) -> dict[str, Any]:
+    """{url: that column of its failure row} for those of `urls` that have one, keyed by the
+    URLs as given: matched by `url_key`, since a stored URL may have had a character made
+    storable."""
+    by_key: dict[str, Any] = {}
     for chunk in _key_chunks(urls):
         rows = session.exec(
-            select(FetchFailureRow.url_key, FetchFailureRow.attempts).where(
+            select(FetchFailureRow.url_key, getattr(FetchFailureRow, column)).where(
                 FetchFailureRow.url_key.in_(chunk)
             )
         )

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import selectors
 import socket
+import struct
 import threading
 from contextlib import suppress
+
+RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: closing sends a reset
 
 
 class TcpProxy:
@@ -40,8 +43,7 @@ class TcpProxy:
             self.is_up = False
             for sock in self._sockets:
                 with suppress(OSError):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                    b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
                     sock.shutdown(socket.SHUT_RDWR)
             self._sockets.clear()
 
@@ -93,8 +95,7 @@ class TcpProxy:
                             return
                         peer[key.fileobj].sendall(data)  # type: ignore[index]
                         if key.fileobj is client and self._cuts(data):
-                            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                              b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
                             return  # the answer is never read: both sockets close
         except OSError:
             pass
