@@ -93,12 +93,12 @@ def ingest(
     since: str | None = typer.Option(None, help="Only items published on or after YYYY-MM-DD."),
 ) -> None:
     """Run the ingest flow once."""
-    from pactwatch.ingest.memory import limit_arenas
+    from pactwatch.ingest.memory import tune_malloc
 
     day = parse_day(since, "--since")
     if sources is not None and not sources.is_file():
         raise ConfigError(f"--sources: no such file: {sources}")
-    limit_arenas()  # before Prefect and the flow start their threads
+    tune_malloc()  # before Prefect and the flow start their threads
     with prefect_api() as ready:  # boots while the configuration is checked, the flow imported
         checked(sources, listing=True, watchlist=True)
         from flows.ingest import ingest_flow

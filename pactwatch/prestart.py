@@ -259,9 +259,9 @@ def _run_engine(argv: list[str]) -> int:
     from prefect.context import refresh_global_settings_context
     from prefect.logging.configuration import setup_logging
 
-    from pactwatch.ingest.memory import limit_arenas
+    from pactwatch.ingest.memory import tune_malloc
 
-    limit_arenas()  # before the run starts any thread
+    tune_malloc()  # before the run starts any thread
     refresh_global_settings_context()
     setup_logging()
     sys.argv = ["prefect.engine", *argv]

@@ -15,7 +15,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from storage import migrate
-from storage.db import ensure_schema, make_engine
+from storage.db import SQLITE_CACHE_KIB, ensure_schema, make_engine
 from storage.models import ArticleRow, DiscoveredUrlRow, MentionRow
 from tests.dbs import M, db_url, pg_database  # noqa: F401  (fixtures)
 
@@ -172,3 +172,18 @@ def test_processes_opening_a_new_sqlite_file_at_once_all_get_wal(
     for round_ in range(40):
         path = str(tmp_path / f"new-{round_}.db")
         assert pool.map(_open, [path] * PROCESSES) == ["wal"] * PROCESSES
+
+
+def test_each_sqlite_connection_keeps_a_small_page_cache(tmp_path: Path) -> None:
+    """A flow run keeps two connections open, each with its own cache of the file's pages
+    (2 MiB by default) beside the system's: every connection gets the smaller one."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    try:
+        first, second = engine.raw_connection(), engine.raw_connection()  # both held: two
+        sizes = [c.execute("PRAGMA cache_size").fetchone()[0] for c in (first, second)]
+        first.close()
+        second.close()
+    finally:
+        engine.dispose()
+    assert sizes == [-SQLITE_CACHE_KIB] * 2
+    assert SQLITE_CACHE_KIB < 2000  # smaller than SQLite's default (-2000: 2,000 KiB)

@@ -21,7 +21,9 @@ import extractors.article.extract  # noqa: F401 - loaded here to be shared by th
 import extractors.similarity  # noqa: F401
 from extractors.article import external_dates
 from pactwatch.ingest import extraction
+from pactwatch.ingest.memory import tune_malloc
 
+tune_malloc()  # inherited by every worker forked from here
 jt_stoplist_init()
 courlan.extract_domain("https://www.example.org/")
 # First uses that build something big: jusText's set of every stoplist's words (~15 MB: trafilatura
