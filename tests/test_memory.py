@@ -32,14 +32,19 @@ THREADS = textwrap.dedent("""
 """)
 
 
+def run_script(script: str, case: str) -> subprocess.CompletedProcess[str]:
+    """`script` in a new interpreter (malloc's settings are the process's), given `case`."""
+    done = subprocess.run([sys.executable, "-c", script, case], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
 @pytest.mark.skipif(memory._LIBC is None, reason="glibc only")
 def test_threads_share_the_arenas_tune_malloc_allows() -> None:
-    counts = {}
-    for case in ("limited", "unlimited"):
-        done = subprocess.run([sys.executable, "-c", THREADS, case], capture_output=True,
-                              text=True, timeout=120)
-        assert done.returncode == 0, done.stderr[-2000:]
-        counts[case] = sum(line.startswith("Arena ") for line in done.stderr.splitlines())
+    counts = {case: sum(line.startswith("Arena ")
+                        for line in run_script(THREADS, case).stderr.splitlines())
+              for case in ("limited", "unlimited")}
     assert 1 <= counts["limited"] <= 2
     assert counts["unlimited"] > 2  # the threads do meet in malloc: the limit is what held
 
@@ -68,11 +73,7 @@ BIG_BLOCKS = textwrap.dedent("""
 
 @pytest.mark.skipif(memory._LIBC is None, reason="glibc only")
 def test_page_sized_blocks_keep_a_mapping_of_their_own_after_a_big_one() -> None:
-    mapped = {}
-    for case in ("tuned", "untuned"):
-        done = subprocess.run([sys.executable, "-c", BIG_BLOCKS, case], capture_output=True,
-                              text=True, timeout=60)
-        assert done.returncode == 0, done.stderr[-2000:]
-        mapped[case] = int(done.stdout.split()[-1])
+    mapped = {case: int(run_script(BIG_BLOCKS, case).stdout.split()[-1])
+              for case in ("tuned", "untuned")}
     assert mapped["tuned"] >= 300 << 10  # returned to the system as soon as it is freed
     assert mapped["untuned"] == 0  # glibc's moving threshold put it in the heap: what is fixed
