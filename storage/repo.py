@@ -227,22 +227,23 @@ def clear_failures(session: Session, urls: Sequence[str]) -> None:
 
 def failures_recorded_at(session: Session, urls: Sequence[str], at: datetime) -> set[str]:
     """Those of `urls` (as given) whose last failure was recorded at exactly `at`."""
-    return {u for u, last_at in _failure_column(session, urls, "last_at").items() if last_at == at}
+    last = _failure_column(session, urls, FetchFailureRow.last_at)
+    return {u for u, last_at in last.items() if last_at == at}
 
 
 def failed_attempts(session: Session, urls: Sequence[str]) -> dict[str, int]:
     """How often each of `urls` has failed so far."""
-    return _failure_column(session, urls, "attempts")
+    return _failure_column(session, urls, FetchFailureRow.attempts)
 
 
-def _failure_column(session: Session, urls: Sequence[str], column: str) -> dict[str, Any]:
-    """{url: that column of its failure row} for those of `urls` that have one, keyed by the
-    URLs as given: matched by `url_key`, since a stored URL may have had a character made
-    storable."""
+def _failure_column(session: Session, urls: Sequence[str], column: Any) -> dict[str, Any]:
+    """{url: `column` (an attribute of FetchFailureRow) of its failure row} for those of `urls`
+    that have one, keyed by the URLs as given: matched by `url_key`, since a stored URL may
+    have had a character made storable."""
     by_key: dict[str, Any] = {}
     for chunk in _key_chunks(urls):
         rows = session.exec(
-            select(FetchFailureRow.url_key, getattr(FetchFailureRow, column)).where(
+            select(FetchFailureRow.url_key, column).where(
                 FetchFailureRow.url_key.in_(chunk)
             )
         )

@@ -238,4 +238,3 @@ def test_a_feed_run_on_sqlite_loads_neither_lxml_nor_postgresqls_dialect(tmp_pat
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert done.stdout.decode().split("\n")[:2] == ["[]", "['lxml']"]
-
